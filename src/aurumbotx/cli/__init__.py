@@ -1,0 +1,1 @@
+"""The `aurumbotx` command line (typer + rich)."""

@@ -1,0 +1,89 @@
+"""Entry point of the `aurumbotx` command: sub-commands, and the one place errors are shown.
+
+Every AurumBotXError reaches the user as one line on stderr and a non-zero exit code. An
+unexpected exception is logged (with its traceback, secrets redacted) and summarised in one line;
+`AURUMBOTX_DEBUG=1` re-raises it for a full traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+
+from aurumbotx import __version__
+from aurumbotx.cli import db_cmd, run_cmd, system_cmd, users_cmd
+from aurumbotx.cli.state import err_console
+from aurumbotx.domain.errors import AurumBotXError
+
+app = typer.Typer(
+    name="aurumbotx",
+    help="AurumBotX: automated crypto trading with machine-learning signals.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"aurumbotx {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """AurumBotX: automated crypto trading with machine-learning signals."""
+
+
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(users_cmd.app, name="users")
+system_cmd.register(app)
+run_cmd.register(app)
+
+
+def _debug() -> bool:
+    return os.environ.get("AURUMBOTX_DEBUG", "").lower() in ("1", "true", "yes")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; map every error to one line and an exit code."""
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="aurumbotx")
+        sys.exit(code if isinstance(code, int) else 0)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except AurumBotXError as error:
+        if _debug():
+            raise
+        err_console.print(f"[bold red]error:[/] {error.message}", highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as error:
+        if _debug():
+            raise
+        from aurumbotx.observability.logging import get_logger, log_system_error
+
+        log_system_error(get_logger("aurumbotx.cli"), error)
+        err_console.print(
+            f"[bold red]unexpected error:[/] {type(error).__name__}: {error} "
+            "(set AURUMBOTX_DEBUG=1 for the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Domain core: value types, enums, errors. Imports nothing else from AurumBotX."""

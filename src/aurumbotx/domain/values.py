@@ -1,0 +1,110 @@
+"""Decimal value types for money, prices and quantities, and the trading pair.
+
+Money, prices and quantities are `Decimal` in the domain and the database (never binary floats);
+float64 arrays appear only in vectorised research code. `to_decimal` is the one door in: it
+refuses NaN, infinities and non-numbers with a clear message, and converts floats through their
+shortest repr so that 0.1 becomes Decimal("0.1"), not 0.1000000000000000055511151231257827.
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import NewType
+
+from aurumbotx.domain.errors import InvalidInputError
+
+Price = NewType("Price", Decimal)
+Quantity = NewType("Quantity", Decimal)
+Money = NewType("Money", Decimal)
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+def to_decimal(value: object, *, name: str = "value") -> Decimal:
+    """Convert an int, str, float or Decimal to a finite Decimal, or raise InvalidInputError."""
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool):
+        raise InvalidInputError(f"{name} must be a number, got a boolean")
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except decimal.InvalidOperation:
+            raise InvalidInputError(f"{name} must be a number, got {value!r}") from None
+    else:
+        raise InvalidInputError(f"{name} must be a number, got {type(value).__name__}")
+    if not result.is_finite():
+        raise InvalidInputError(f"{name} must be finite, got {value!r}")
+    return result
+
+
+def to_price(value: object) -> Price:
+    """A strictly positive price."""
+    result = to_decimal(value, name="price")
+    if result <= 0:
+        raise InvalidInputError(f"price must be positive, got {result}")
+    return Price(result)
+
+
+def to_quantity(value: object) -> Quantity:
+    """A non-negative quantity of the base asset."""
+    result = to_decimal(value, name="quantity")
+    if result < 0:
+        raise InvalidInputError(f"quantity must not be negative, got {result}")
+    return Quantity(result)
+
+
+def to_money(value: object) -> Money:
+    """An amount of the quote asset (may be negative: a loss)."""
+    return Money(to_decimal(value, name="amount"))
+
+
+def quantize_down(value: Decimal, step: Decimal) -> Decimal:
+    """Round towards zero onto a grid of `step` (an exchange's amount step)."""
+    if step <= 0:
+        return value
+    return (value / step).to_integral_value(rounding=decimal.ROUND_DOWN) * step
+
+
+def quantize_nearest(value: Decimal, step: Decimal) -> Decimal:
+    """Round to the nearest point of a grid of `step` (an exchange's price tick)."""
+    if step <= 0:
+        return value
+    return (value / step).to_integral_value(rounding=decimal.ROUND_HALF_EVEN) * step
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A spot trading pair such as BTC/USDT (base/quote), in ccxt's unified notation."""
+
+    base: str
+    quote: str
+
+    @classmethod
+    def parse(cls, text: str) -> Pair:
+        """Parse 'BTC/USDT' or 'BTC-USDT' (upper-cased); refuse anything else."""
+        cleaned = text.strip().upper().replace("-", "/").replace("_", "/")
+        parts = cleaned.split("/")
+        if len(parts) != 2 or not all(p.isalnum() and 1 <= len(p) <= 10 for p in parts):
+            raise InvalidInputError(f"not a trading pair: {text!r} (expected e.g. BTC/USDT)")
+        return cls(parts[0], parts[1])
+
+    @property
+    def symbol(self) -> str:
+        """Unified symbol, e.g. 'BTC/USDT'."""
+        return f"{self.base}/{self.quote}"
+
+    @property
+    def slug(self) -> str:
+        """File-name form, e.g. 'BTC-USDT'."""
+        return f"{self.base}-{self.quote}"
+
+    def __str__(self) -> str:
+        return self.symbol

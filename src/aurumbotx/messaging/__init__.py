@@ -1,0 +1,1 @@
+"""Events between process roles: in-process by default, Redis pub/sub when configured."""

@@ -1,0 +1,1 @@
+"""Passwords, accounts, encryption of exchange keys, rate limits."""

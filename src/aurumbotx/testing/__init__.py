@@ -1,0 +1,1 @@
+"""Reusable test kit: service fixtures, data makers and (later) the exchange emulator."""
