@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
+LINT_PATHS := src tests $(wildcard bench)
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format install install-dev bench clean
@@ -39,14 +40,14 @@ run: $(VENV)/.installed
 	$(BIN)/aurumbotx run
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
 
 test: lint
 	$(BIN)/pytest --cov --cov-report=term:skip-covered --cov-report=xml $(PYTEST_ARGS)
