@@ -1,0 +1,1 @@
+"""Backtests: the trading engine driven by a simulated clock over history."""

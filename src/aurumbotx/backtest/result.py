@@ -1,0 +1,138 @@
+"""What a backtest returns: trades, equity curve, metrics; and its JSON form.
+
+JSON (`BacktestResult.to_json`)::
+
+    {"metrics": {...},
+     "trades": [{"pair", "side", "entry_time", "exit_time", "entry_price", "exit_price",
+                 "amount", "fees", "profit_loss", "exit_reason"}, ...],
+     "equity_curve": [[timestamp_ms, equity], ...],
+     "run": {"strategy", "params", "pairs", "timeframe", "start", "end", ...}}
+
+Times are ISO-8601 UTC strings, prices and amounts decimal strings (exact), metrics numbers;
+an infinite metric (profit factor without a losing trade) is the string "inf" and an undefined
+one (Sharpe ratio of a flat equity curve) is null.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(slots=True)
+class TradeRecord:
+    """One round trip (or a still-open position) of one pair.
+
+    `fees` are entry plus exit fees in the quote asset. `profit_loss` is net of fees; for a
+    position still open at the end of the data it is marked to market at the last close without
+    an exit fee, and the exit fields are None.
+    """
+
+    pair: str
+    side: str  # "long" (spot, long-only for now)
+    entry_time: datetime
+    entry_price: Decimal
+    amount: Decimal
+    fees: Decimal
+    profit_loss: Decimal
+    exit_time: datetime | None = None
+    exit_price: Decimal | None = None
+    exit_reason: str | None = None  # "signal", "stop_loss", "take_profit" or None while open
+
+    @property
+    def is_open(self) -> bool:
+        """True for a position still open at the end of the data."""
+        return self.exit_time is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "pair": self.pair,
+            "side": self.side,
+            "entry_time": self.entry_time.isoformat(),
+            "exit_time": self.exit_time.isoformat() if self.exit_time else None,
+            "entry_price": str(self.entry_price),
+            "exit_price": str(self.exit_price) if self.exit_price is not None else None,
+            "amount": str(self.amount),
+            "fees": str(self.fees),
+            "profit_loss": str(self.profit_loss),
+            "exit_reason": self.exit_reason,
+        }
+
+
+@dataclass
+class BacktestResult:
+    """Everything a report, a JSON file or a test needs about one run."""
+
+    strategy: str
+    params: dict[str, Any]
+    pairs: list[str]
+    timeframe: str
+    starting_capital: Decimal
+    final_equity: Decimal
+    trades: list[TradeRecord]
+    equity: pd.Series  # DatetimeIndex (UTC) -> equity in the quote asset, marked at each close
+    metrics: dict[str, float | int | None]
+    candles: dict[str, pd.DataFrame] = field(default_factory=dict)  # pair -> candle frame
+    fee_rate: Decimal = Decimal("0.001")
+    slippage_bps: Decimal = Decimal(0)
+    warnings: list[str] = field(default_factory=list)
+    run_info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def closed_trades(self) -> list[TradeRecord]:
+        """Round trips that ended inside the data."""
+        return [t for t in self.trades if not t.is_open]
+
+    def equity_curve(self) -> list[list[float]]:
+        """[[timestamp_ms, equity], ...]."""
+        index_ms = self.equity.index.asi8 // 1_000_000 if len(self.equity) else []
+        return [[int(ts), float(v)] for ts, v in zip(index_ms, self.equity.to_numpy(), strict=True)]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The documented JSON structure."""
+        start = self.equity.index[0].isoformat() if len(self.equity) else None
+        end = self.equity.index[-1].isoformat() if len(self.equity) else None
+        return {
+            "metrics": {k: _json_number(v) for k, v in self.metrics.items()},
+            "trades": [t.to_dict() for t in self.trades],
+            "equity_curve": self.equity_curve(),
+            "run": {
+                "strategy": self.strategy,
+                "params": self.params,
+                "pairs": self.pairs,
+                "timeframe": self.timeframe,
+                "start": start,
+                "end": end,
+                "starting_capital": str(self.starting_capital),
+                "final_equity": str(self.final_equity),
+                "fee_rate": str(self.fee_rate),
+                "slippage_bps": str(self.slippage_bps),
+                "warnings": self.warnings,
+                **self.run_info,
+            },
+        }
+
+    def write_json(self, path: Path) -> None:
+        """Write the JSON file (atomically)."""
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json_dict(), indent=1, default=str), encoding="utf-8")
+        tmp.replace(path)
+
+
+def _json_number(value: float | int | None) -> float | int | str | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    return value

@@ -1,0 +1,32 @@
+"""The candle frame: the one in-memory shape of market history in research code.
+
+A candle frame is a `pandas.DataFrame` with
+
+* index: `DatetimeIndex`, timezone UTC, named ``timestamp``: each candle's OPEN time
+  (Binance's convention), strictly increasing, on the timeframe's grid;
+* columns ``open, high, low, close, volume`` (float64; volume in the base asset);
+* optional ``attrs``: ``pair`` ('BTC/USDT'), ``timeframe`` ('1h'), ``source`` (file or store).
+
+Loaders produce it, validation checks it, features and strategies consume it. The engine
+turns one row into a `Candle` (below) when it acts on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CANDLE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+INDEX_NAME = "timestamp"
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """One closed candle of one pair: open time in epoch milliseconds, float prices."""
+
+    pair: str
+    ts: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
