@@ -1,0 +1,41 @@
+"""Drawdown of an equity curve: depth (a fraction <= 0) and duration (time under water)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def drawdown_series(equity: pd.Series) -> pd.Series:
+    """(equity - running peak) / running peak at each point: 0 at a peak, -0.25 25 % below."""
+    values = equity.astype("float64")
+    peak = values.cummax()
+    return (values - peak) / peak
+
+
+def max_drawdown(equity: pd.Series) -> float:
+    """Deepest drawdown as a fraction <= 0 (-0.25 = 25 % below the peak); 0.0 if none."""
+    if len(equity) == 0:
+        return 0.0
+    return float(min(drawdown_series(equity).min(), 0.0))
+
+
+def max_drawdown_duration(equity: pd.Series) -> pd.Timedelta:
+    """Longest time below a previous peak: peak to recovery, or to the end if never recovered."""
+    if not isinstance(equity.index, pd.DatetimeIndex):
+        raise TypeError("max_drawdown_duration needs an equity Series with a DatetimeIndex")
+    values = equity.to_numpy(dtype="float64")
+    if values.size < 2:
+        return pd.Timedelta(0)
+    under = values < np.maximum.accumulate(values)
+    if not under.any():
+        return pd.Timedelta(0)
+    flags = np.concatenate(([False], under, [False])).astype(np.int8)
+    edges = np.diff(flags)
+    starts = np.flatnonzero(edges == 1)  # first point under water of each spell
+    ends = np.flatnonzero(edges == -1)  # first point back at a peak, or len(values)
+    # The point before a spell is its peak (the first point never is under water); a spell
+    # still open at the end lasts until the last timestamp.
+    peak_times = equity.index[starts - 1]
+    recovery_times = equity.index[np.minimum(ends, values.size - 1)]
+    return pd.Timedelta((recovery_times - peak_times).max())
