@@ -1,0 +1,270 @@
+"""`aurumbotx download-data` and `aurumbotx data list | import`: the candle store by hand.
+
+pandas, pyarrow and ccxt are imported inside the commands so that `aurumbotx --help` and the
+other commands start fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+from typer.core import TyperCommand
+
+from aurumbotx.cli.state import console, migrated_container, settings
+from aurumbotx.domain.errors import CandleValidationError, InvalidInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from aurumbotx.bootstrap import Container
+    from aurumbotx.data.download import DownloadResult
+    from aurumbotx.data.store import CandleStore
+
+data_app = typer.Typer(help="Candle store: list and import candle files.", no_args_is_help=True)
+
+LIST_OPTIONS = ("--pairs", "-p", "--timeframes", "-t")
+
+
+def expand_list_options(args: Sequence[str], names: Sequence[str] = LIST_OPTIONS) -> list[str]:
+    """Rewrite `--pairs A B --timeframes 1h 5m` as repeated options click understands."""
+    result: list[str] = []
+    current: str | None = None
+    has_value = False
+    for arg in args:
+        if arg == "--" or arg.startswith("-"):
+            current, has_value = (arg, False) if arg in names else (None, False)
+            result.append(arg)
+            continue
+        if current is not None and has_value:
+            result.append(current)
+        has_value = True
+        result.append(arg)
+    return result
+
+
+class SpaceSeparatedListCommand(TyperCommand):
+    """A command whose list options also take several space-separated values after one flag."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Expand the list options, then parse as usual."""
+        result: list[str] = super().parse_args(ctx, expand_list_options(args))
+        return result
+
+
+def _split(values: Sequence[str] | None) -> list[str]:
+    # Also accept commas: --pairs BTC/USDT,ETH/USDT.
+    return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
+
+
+def _store() -> CandleStore:
+    from aurumbotx.data.store import CandleStore
+
+    return CandleStore(settings().candle_dir)
+
+
+def _date_ms(text: str | None, option: str) -> int | None:
+    from aurumbotx.data.store import to_ms
+
+    if text is None:
+        return None
+    try:
+        return to_ms(text.strip())
+    except InvalidInputError:
+        raise InvalidInputError(
+            f"{option}: not a date: {text!r} (expected YYYY-MM-DD or an ISO date-time, UTC)"
+        ) from None
+
+
+def _summary_table(exchange: str, results: list[DownloadResult]) -> Table:
+    from aurumbotx.data.frames import format_ms
+
+    table = Table(
+        "exchange", "pair", "timeframe", "new", "rows", "first (UTC)", "last (UTC)", "gaps"
+    )
+    for r in results:
+        table.add_row(
+            exchange,
+            r.pair,
+            r.timeframe,
+            str(r.added),
+            str(r.rows),
+            format_ms(r.first) if r.first is not None else "",
+            format_ms(r.last) if r.last is not None else "",
+            f"{r.gaps} ({r.missing} missing)" if r.gaps else "0",
+        )
+    return table
+
+
+def download_data(
+    exchange: str | None = typer.Option(
+        None, "--exchange", "-e", help="ccxt exchange id (default: AURUMBOTX_EXCHANGE__NAME)."
+    ),
+    pairs: list[str] | None = typer.Option(
+        None, "--pairs", "-p", help="Pairs, space or comma separated: --pairs BTC/USDT ETH/USDT."
+    ),
+    timeframes: list[str] | None = typer.Option(
+        None, "--timeframes", "-t", help="Timeframes, space separated (default: 1h)."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="First day (UTC), e.g. 2024-01-01; needed for a new series."
+    ),
+    until: str | None = typer.Option(None, "--until", help="Stop before this day (UTC)."),
+    retries: int = typer.Option(5, "--retries", min=1, help="Attempts per request."),
+) -> None:
+    """Download candles into the store; only what is missing, resumable after an interruption."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from aurumbotx.data.download import DownloadProgress, RetryPolicy, download_many
+    from aurumbotx.execution.ccxt_factory import create_ccxt_exchange
+
+    symbols, frames = _split(pairs), _split(timeframes) or ["1h"]
+    if not symbols:
+        raise InvalidInputError("give at least one pair: --pairs BTC/USDT [ETH/USDT ...]")
+    start, stop = _date_ms(since, "--since"), _date_ms(until, "--until")
+    if start is not None and stop is not None and stop <= start:
+        raise InvalidInputError(f"--until {until} is not after --since {since}")
+    config = settings().exchange
+    name = (exchange or config.name).strip().lower()
+    client = create_ccxt_exchange(
+        name, base_url=config.base_url, timeout_seconds=config.timeout_seconds
+    )
+
+    def on_retry(attempt: int, error: Exception, delay: float) -> None:
+        console.print(f"retry {attempt} in {delay:.1f} s: {error}", highlight=False, soft_wrap=True)
+
+    store = _store()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
+        tasks: dict[tuple[str, str], Any] = {}
+
+        def on_progress(p: DownloadProgress) -> None:
+            key = (p.pair, p.timeframe)
+            if key not in tasks:
+                tasks[key] = bar.add_task(f"{p.pair} {p.timeframe}", total=p.expected)
+            # The exchange may have fewer candles than the date range holds (gaps, listing).
+            total = p.fetched if p.done else max(p.expected, p.fetched)
+            bar.update(tasks[key], completed=p.fetched, total=total)
+
+        results = download_many(
+            client,
+            store,
+            symbols,
+            frames,
+            since=start,
+            until=stop,
+            exchange_name=name,
+            progress=on_progress,
+            retry=RetryPolicy(attempts=retries, on_retry=on_retry),
+        )
+    console.print(_summary_table(name, results))
+    rules = len(store.all_market_rules(name))
+    console.print(
+        f"store: {store.root} ({rules} market rules of {name} saved)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@data_app.command("list")
+def list_data() -> None:
+    """List the stored candle series: exchange, pair, timeframe, range, rows, gaps."""
+    from aurumbotx.data.frames import format_ms
+
+    store = _store()
+    entries = store.entries()
+    if not entries:
+        console.print(
+            f"no candles in {store.root} yet: fetch some with `aurumbotx download-data` "
+            "or `aurumbotx data import`",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    table = Table("exchange", "pair", "timeframe", "first (UTC)", "last (UTC)", "rows", "gaps")
+    for e in entries:
+        gaps = f"{e.gaps} ({e.missing} missing)" if e.gaps else "0"
+        table.add_row(
+            e.exchange,
+            e.pair,
+            e.timeframe,
+            format_ms(e.first),
+            format_ms(e.last),
+            str(e.rows),
+            gaps,
+        )
+    console.print(table)
+
+
+@data_app.command("import")
+def import_data(
+    file: Path | None = typer.Argument(
+        None, help="CSV (.csv/.csv.gz), Binance kline archive (.csv/.zip) or Parquet file."
+    ),
+    pair: str | None = typer.Option(None, "--pair", help="The file's pair, e.g. BTC/USDT."),
+    timeframe: str | None = typer.Option(
+        None, "--timeframe", help="The file's timeframe, e.g. 1h (default: inferred)."
+    ),
+    exchange: str = typer.Option("binance", "--exchange", help="Exchange the candles come from."),
+    repair: bool = typer.Option(
+        False, "--repair", help="Drop invalid and duplicate rows and sort, instead of refusing."
+    ),
+    db: bool = typer.Option(False, "--db", help="Also load the candles into market_data."),
+) -> None:
+    """Import a candle file into the store (validated; --repair fixes what can be fixed)."""
+    from aurumbotx.data.readers import pair_from_name, read_candles
+
+    if file is None:
+        raise InvalidInputError("give the file to import: aurumbotx data import FILE --pair X/Y")
+    symbol = pair or pair_from_name(file)
+    if symbol is None:
+        raise InvalidInputError("give the file's pair: --pair BTC/USDT")
+    # Check the database before touching the store, so that a failure changes nothing.
+    container = migrated_container() if db else None
+    try:
+        frame, report = read_candles(file, timeframe=timeframe, pair=symbol, repair=repair)
+    except CandleValidationError as error:
+        if not repair and error.row is not None:
+            error.message += "; --repair drops such rows"
+            error.args = (error.message,)
+        raise
+    for line in report.lines():
+        console.print(line, highlight=False, soft_wrap=True)
+    store = _store()
+    result = store.merge(symbol, report.timeframe, frame, exchange)
+    console.print(
+        f"imported {len(frame)} {frame.attrs['pair']} {report.timeframe} candles into "
+        f"{store.path(symbol, report.timeframe, exchange)}: {result.added} new, "
+        f"{result.rows} stored",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if container is not None:
+        _load_into_db(container, store, exchange, frame)
+
+
+def _load_into_db(
+    container: Container, store: CandleStore, exchange: str, frame: pd.DataFrame
+) -> None:
+    from aurumbotx.db.engine import session_scope
+    from aurumbotx.db.repositories.market_data import MarketDataRepository
+
+    symbol, timeframe = frame.attrs["pair"], frame.attrs["timeframe"]
+    with session_scope(container.session_factory) as session:
+        repo = MarketDataRepository(session)
+        repo.register_pair(symbol, exchange, store.market_rules(exchange, symbol))
+        inserted = repo.bulk_load(symbol, timeframe, frame)
+    console.print(
+        f"database: {inserted} new candles in market_data ({len(frame) - inserted} already there)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `download-data` and the `data` group to the root app."""
+    app.command("download-data", cls=SpaceSeparatedListCommand)(download_data)
+    app.add_typer(data_app, name="data")

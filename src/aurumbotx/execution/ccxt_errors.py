@@ -1,0 +1,193 @@
+"""The ONE place where ccxt's exceptions become ours, and the retry policy for temporary ones.
+
+ccxt error (and subclasses)                                   AurumBotX error
+-----------------------------------------------------------   ------------------------------
+RateLimitExceeded, DDoSProtection (HTTP 429 / 418)            RateLimitedError (retry_after)
+NetworkError, RequestTimeout, ExchangeNotAvailable,
+OnMaintenance, and the rest of ccxt's recoverable
+OperationFailed branch (BadResponse, CancelPending, ...)      TemporaryExchangeError
+AuthenticationError, PermissionDenied, AccountSuspended       AuthenticationError
+InsufficientFunds                                             InsufficientFundsError
+OrderNotFound                                                 OrderNotFoundError
+InvalidOrder                                                  InvalidOrderError
+BadSymbol, BadRequest, ArgumentsRequired                      PermanentExchangeError
+anything else                                                 PermanentExchangeError
+
+Every result is an `ExchangeError`, so callers catch one class. A bad symbol is a permanent
+exchange error here; callers that take a pair from a person check it against the loaded
+markets first and raise `InvalidInputError` themselves. Only `TemporaryExchangeError` is retried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import ccxt
+
+from aurumbotx.domain.errors import (
+    AuthenticationError,
+    ExchangeError,
+    InsufficientFundsError,
+    InvalidOrderError,
+    OrderNotFoundError,
+    PermanentExchangeError,
+    RateLimitedError,
+    TemporaryExchangeError,
+)
+
+T = TypeVar("T")
+
+MAX_MESSAGE_LENGTH = 240
+_RETRY_AFTER_IN_TEXT = re.compile(r"retry[-_ ]?after[\"']?\s*[:=]?\s*[\"']?(\d+(?:\.\d+)?)", re.I)
+
+# Order matters: the first matching class wins, so subclasses come before their parents
+# (RateLimitExceeded and DDoSProtection are NetworkErrors; OrderNotFound is an InvalidOrder;
+# BadSymbol is a BadRequest).
+_RATE_LIMITED = (ccxt.RateLimitExceeded, ccxt.DDoSProtection)
+# OperationFailed is ccxt's "recoverable" branch; Binance's -1001 "Internal error; ... try
+# again" (an HTTP 5xx) arrives as one, and must be retried like a network error.
+_TEMPORARY = (ccxt.NetworkError, ccxt.OperationFailed)
+_MAPPING: tuple[tuple[tuple[type[BaseException], ...], type[ExchangeError], str], ...] = (
+    ((ccxt.AuthenticationError,), AuthenticationError, "the exchange refused the credentials"),
+    ((ccxt.InsufficientFunds,), InsufficientFundsError, "insufficient funds"),
+    ((ccxt.OrderNotFound,), OrderNotFoundError, "order not found"),
+    ((ccxt.InvalidOrder,), InvalidOrderError, "invalid order"),
+    ((ccxt.BadSymbol,), PermanentExchangeError, "unknown market"),
+    ((ccxt.BadRequest, ccxt.ArgumentsRequired), PermanentExchangeError, "bad request"),
+)
+
+
+def _one_line(text: str) -> str:
+    # ccxt messages embed whole response bodies (HTML pages, JSON); the CLI shows one line.
+    flat = " ".join(text.split())
+    if len(flat) > MAX_MESSAGE_LENGTH:
+        flat = flat[: MAX_MESSAGE_LENGTH - 3] + "..."
+    return flat
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header value (delta-seconds or an HTTP date), else None."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when.timestamp() - time.time()
+    return max(0.0, seconds)
+
+
+def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    if not headers:
+        return None
+    for key, value in headers.items():
+        if str(key).lower() == name.lower():
+            return str(value)
+    return None
+
+
+def _response_headers(exc: BaseException) -> Mapping[str, Any] | None:
+    # ccxt raises inside `except requests.HTTPError`, so the HTTP response (and its headers)
+    # is reachable through the exception's cause/context chain.
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        response = getattr(current, "response", None)
+        headers = getattr(response, "headers", None)
+        if headers is not None:
+            return headers
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def retry_after_of(exc: BaseException, headers: Mapping[str, Any] | None = None) -> float | None:
+    """The Retry-After of a rate-limit error: from `headers`, the response, or the message."""
+    for source in (headers, _response_headers(exc)):
+        seconds = parse_retry_after(_header(source, "Retry-After"))
+        if seconds is not None:
+            return seconds
+    match = _RETRY_AFTER_IN_TEXT.search(str(exc))
+    return float(match.group(1)) if match else None
+
+
+def map_ccxt_error(exc: BaseException, headers: Mapping[str, Any] | None = None) -> ExchangeError:
+    """Our ExchangeError for a ccxt exception (`headers`: the HTTP response's, when known)."""
+    detail = _one_line(str(exc)) or type(exc).__name__
+    if isinstance(exc, _RATE_LIMITED):
+        return RateLimitedError(
+            f"rate limited by the exchange: {detail}", retry_after=retry_after_of(exc, headers)
+        )
+    if isinstance(exc, _TEMPORARY):
+        what = "timed out" if isinstance(exc, ccxt.RequestTimeout) else "unavailable"
+        return TemporaryExchangeError(f"exchange {what}: {detail}")
+    for classes, ours, label in _MAPPING:
+        if isinstance(exc, classes):
+            return ours(f"{label}: {detail}")
+    return PermanentExchangeError(f"exchange error: {detail}")
+
+
+@contextlib.contextmanager
+def translate_ccxt_errors(headers: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Re-raise ccxt exceptions from the block as ours; usable as a decorator too."""
+    try:
+        yield
+    except ccxt.BaseError as exc:
+        raise map_ccxt_error(exc, headers) from exc
+
+
+def backoff_delay(attempt: int, base_delay: float, max_delay: float) -> float:
+    """Exponential backoff with 'equal jitter' for retry number `attempt` (1-based)."""
+    ceiling = min(max_delay, base_delay * (2 ** (attempt - 1)))
+    # Half fixed, half random: never zero (a thundering herd), never above the ceiling.
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+
+
+def with_retries(
+    fn: Callable[[], T],
+    *,
+    attempts: int = 5,
+    base_delay: float = 1.0,
+    max_delay: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[int, TemporaryExchangeError, float], None] | None = None,
+) -> T:
+    """Call `fn`, retrying TemporaryExchangeError up to `attempts` calls in all.
+
+    A RateLimitedError with a known `retry_after` waits exactly that long (the exchange said
+    so; waiting less risks a ban); other temporary errors wait `backoff_delay`. ccxt errors
+    raised by `fn` are translated first. The last error is re-raised, with the number of
+    attempts in its message.
+    """
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    for attempt in range(1, attempts + 1):
+        try:
+            with translate_ccxt_errors():
+                return fn()
+        except TemporaryExchangeError as error:
+            if attempt == attempts:
+                if attempts > 1:
+                    error.message = f"{error.message} (gave up after {attempts} attempts)"
+                    error.args = (error.message,)
+                raise
+            retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+            delay = (
+                retry_after
+                if retry_after is not None
+                else backoff_delay(attempt, base_delay, max_delay)
+            )
+            if on_retry is not None:
+                on_retry(attempt, error, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover

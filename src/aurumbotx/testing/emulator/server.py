@@ -1,0 +1,331 @@
+"""A Binance-compatible HTTP server on 127.0.0.1 for tests: real sockets, real ccxt.
+
+`BinanceEmulator` runs a `ThreadingHTTPServer` on a free port in a background thread
+(``with BinanceEmulator() as emu: emu.base_url``). Requests are dispatched through a route
+table ``(method, path) -> handler(request, state)``; the public market-data routes are
+installed by default, and `add_route` lets later code add signed account/order endpoints that
+keep their data in the same `EmulatorState`.
+
+Fault injection, at runtime, for the next N matching requests (optionally one path only, after
+letting some through, or for ever): an error status (429 and 418 with Retry-After and Binance's
+``{"code": -1003}`` body, 5xx), a delay (a client timeout), or a dropped connection. Every
+request is recorded (method, path, parameters, time, answered status) for assertions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import sys
+import threading
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pandas as pd
+
+from aurumbotx.data.frames import CandleArrays
+from aurumbotx.data.readers import load_candles
+from aurumbotx.domain.timeframes import timeframe_to_ms
+from aurumbotx.domain.values import Pair
+from aurumbotx.testing.emulator.binance_public import PUBLIC_ROUTES
+from aurumbotx.testing.emulator.messages import Handler, Request, Response, binance_error
+from aurumbotx.testing.emulator.state import (
+    DELAY,
+    DROP,
+    STATUS,
+    EmulatorState,
+    Fault,
+    MarketSpec,
+    RecordedRequest,
+)
+
+_RATE_LIMIT_MSG = {
+    429: "Too many requests; current limit of IP(127.0.0.1) is 6000 requests per minute. "
+    "Please use the websocket for live updates to avoid polling the API.",
+    418: "Way too many requests; IP(127.0.0.1) banned. "
+    "Please use the websocket for live updates to avoid bans.",
+}
+_SERVER_ERROR = {
+    "code": -1001,
+    "msg": "Internal error; unable to process your request. Please try again.",
+}
+
+
+def _fault_response(fault: Fault) -> Response:
+    headers: dict[str, str] = {}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = f"{fault.retry_after:g}"
+    if fault.body is not None:
+        body = fault.body
+    elif fault.status in _RATE_LIMIT_MSG:
+        body = {"code": -1003, "msg": _RATE_LIMIT_MSG[fault.status]}
+    elif fault.status >= 500:
+        body = _SERVER_ERROR
+    else:
+        body = {"code": -1000, "msg": "An unknown error occurred while processing the request."}
+    return Response(body, status=fault.status, headers=headers)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"  # one request per connection: nothing lingers at shutdown
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default per-request stderr line."""
+
+    def do_GET(self) -> None:
+        """Dispatch a GET."""
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        """Dispatch a POST."""
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        """Dispatch a PUT."""
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        """Dispatch a DELETE."""
+        self._dispatch("DELETE")
+
+    def _read_request(self, method: str) -> Request:
+        url = urlsplit(self.path)
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if body and "form-urlencoded" in (self.headers.get("Content-Type") or ""):
+            params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        headers = dict(self.headers.items())
+        return Request(method, url.path, params, headers, body)
+
+    def _dispatch(self, method: str) -> None:
+        emulator = self.server.emulator
+        request = self._read_request(method)
+        record = emulator.state.record(method, request.path, request.params)
+        fault = emulator.state.take_fault(request.path)
+        if fault is not None and fault.action == DROP:
+            self._drop()
+            return
+        if fault is not None and fault.action == DELAY and emulator.stopping.wait(fault.seconds):
+            self._drop()  # shutting down mid-delay: hang up rather than hold the server
+            return
+        if fault is not None and fault.action == STATUS:
+            response = _fault_response(fault)
+        else:
+            response = emulator.handle(request)
+        record.status = response.status
+        self._send(response)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _send(self, response: Response) -> None:
+        payload = json.dumps(response.body, separators=(",", ":")).encode("utf-8")
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test); nothing to answer
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, emulator: BinanceEmulator) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.emulator = emulator
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore clients that hung up (timeouts, dropped connections); report the rest."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+
+class BinanceEmulator:
+    """A local Binance spot REST server with markets, candles, faults and a request log."""
+
+    def __init__(self, state: EmulatorState | None = None) -> None:
+        self.state = state or EmulatorState()
+        self.routes: dict[tuple[str, str], Handler] = dict(PUBLIC_ROUTES)
+        self.stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> BinanceEmulator:
+        """Listen on a free port of 127.0.0.1 in a background thread."""
+        if self._server is not None:
+            return self
+        self.stopping.clear()
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="binance-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._server is None:
+            return
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> BinanceEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:PORT."""
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- routing -------------------------------------------------------------------------
+
+    def add_route(self, method: str, path: str, handler: Handler) -> None:
+        """Serve `method path` with `handler(request, state) -> Response`."""
+        self.routes[(method.upper(), path)] = handler
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request through the route table."""
+        handler = self.routes.get((request.method, request.path))
+        if handler is None:
+            return binance_error(-1, f"unknown endpoint {request.method} {request.path}", 404)
+        try:
+            return handler(request, self.state)
+        except Exception as error:  # a bug in a handler must reach the test as a 500
+            return binance_error(-1000, f"emulator error: {type(error).__name__}: {error}", 500)
+
+    # -- arranging markets and candles ---------------------------------------------------
+
+    def add_market(
+        self,
+        pair: str,
+        *,
+        tick_size: str = "0.01",
+        step_size: str = "0.00001",
+        min_qty: str = "0.00001",
+        min_notional: str = "5",
+    ) -> MarketSpec:
+        """List a spot market with its filters."""
+        spec = MarketSpec(
+            Pair.parse(pair).symbol,
+            Decimal(tick_size),
+            Decimal(step_size),
+            Decimal(min_qty),
+            Decimal(min_notional),
+        )
+        with self.state.lock:
+            self.state.markets[spec.symbol] = spec
+        return spec
+
+    def add_candles(self, pair: str, timeframe: str, frame: pd.DataFrame) -> None:
+        """Serve `frame` (a candle frame) as the pair's klines of `timeframe`."""
+        symbol = Pair.parse(pair).symbol
+        timeframe_to_ms(timeframe)
+        if symbol not in self.state.markets:
+            self.add_market(symbol)
+        with self.state.lock:
+            self.state.candles[(symbol, timeframe)] = CandleArrays.from_frame(frame)
+
+    def add_candles_file(self, pair: str, timeframe: str, path: Path) -> pd.DataFrame:
+        """Serve the candles of a file (e.g. the shared data set); returns the frame."""
+        frame = load_candles(path, timeframe=timeframe, pair=pair)
+        self.add_candles(pair, timeframe, frame)
+        return frame
+
+    # -- faults --------------------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> Fault:
+        """Install a fault; faults are tried in the order they were added."""
+        with self.state.lock:
+            self.state.faults.append(fault)
+        return fault
+
+    def fail_next(
+        self,
+        times: int | None = 1,
+        *,
+        status: int = 500,
+        retry_after: float | None = None,
+        path: str | None = None,
+        skip: int = 0,
+        body: Any = None,
+    ) -> Fault:
+        """Answer matching requests with `status` (429/418 carry Binance's -1003 body)."""
+        return self.add_fault(
+            Fault(STATUS, status, retry_after, 0.0, body, path, skip=skip, times=times)
+        )
+
+    def rate_limit_next(
+        self, times: int = 1, *, retry_after: float = 1, path: str | None = None
+    ) -> Fault:
+        """Answer matching requests with 429 Too Many Requests and a Retry-After header."""
+        return self.fail_next(times, status=429, retry_after=retry_after, path=path)
+
+    def fail_after(self, ok: int, *, status: int = 500, path: str | None = None) -> Fault:
+        """Let `ok` matching requests through, then fail every later one (an outage)."""
+        return self.fail_next(None, status=status, path=path, skip=ok)
+
+    def delay_next(self, times: int = 1, *, seconds: float, path: str | None = None) -> Fault:
+        """Answer matching requests only after `seconds` (provokes client timeouts)."""
+        return self.add_fault(Fault(DELAY, seconds=seconds, path=path, times=times))
+
+    def drop_next(self, times: int | None = 1, *, path: str | None = None, skip: int = 0) -> Fault:
+        """Close matching connections without answering."""
+        return self.add_fault(Fault(DROP, path=path, skip=skip, times=times))
+
+    def clear_faults(self) -> None:
+        """Remove every fault: the emulator behaves again."""
+        with self.state.lock:
+            self.state.faults.clear()
+
+    # -- inspecting ----------------------------------------------------------------------
+
+    def requests(self, path: str | None = None) -> list[RecordedRequest]:
+        """Requests received so far (to `path` only, when given), oldest first."""
+        with self.state.lock:
+            return [r for r in self.state.requests if path is None or r.path == path]
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        with self.state.lock:
+            self.state.requests.clear()

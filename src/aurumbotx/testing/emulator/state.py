@@ -1,0 +1,122 @@
+"""The emulator's state: markets, candles, injected faults and the log of received requests.
+
+One `EmulatorState` per emulator, shared by its request threads under one lock. Endpoint
+handlers read and change it; tests arrange it (markets, candles, faults) and inspect it
+(recorded requests). Signed endpoints added later keep their accounts and orders here too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from aurumbotx.data.frames import CandleArrays
+from aurumbotx.domain.values import Pair
+
+STATUS = "status"
+DELAY = "delay"
+DROP = "drop"
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSpec:
+    """One spot market as exchangeInfo describes it (filters as Binance's decimal strings)."""
+
+    symbol: str
+    tick_size: Decimal = Decimal("0.01")
+    step_size: Decimal = Decimal("0.00001")
+    min_qty: Decimal = Decimal("0.00001")
+    min_notional: Decimal = Decimal("5")
+    status: str = "TRADING"
+
+    @property
+    def pair(self) -> Pair:
+        """Base and quote assets."""
+        return Pair.parse(self.symbol)
+
+    @property
+    def exchange_id(self) -> str:
+        """Binance's market id, e.g. BTCUSDT."""
+        return f"{self.pair.base}{self.pair.quote}"
+
+
+@dataclass(slots=True)
+class Fault:
+    """Misbehaviour for matching requests: an error status, a delay or a dropped connection.
+
+    The first `skip` matching requests pass untouched; the next `times` (None: every one
+    after that, i.e. a permanent outage) get the fault.
+    """
+
+    action: str
+    status: int = 500
+    retry_after: float | None = None
+    seconds: float = 0.0
+    body: Any = None
+    path: str | None = None
+    skip: int = 0
+    times: int | None = 1
+    seen: int = 0
+    applied: int = 0
+
+    def claims(self, path: str) -> bool:
+        """Count a request to `path`; True when this fault applies to it."""
+        if self.path is not None and self.path != path:
+            return False
+        if self.times is not None and self.applied >= self.times:
+            return False
+        self.seen += 1
+        if self.seen <= self.skip:
+            return False
+        self.applied += 1
+        return True
+
+
+@dataclass(slots=True)
+class RecordedRequest:
+    """A request the emulator received, and the status it answered (None: dropped)."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    time: float
+    status: int | None = None
+
+
+@dataclass
+class EmulatorState:
+    """Markets, candles, faults and the request log of one emulator."""
+
+    markets: dict[str, MarketSpec] = field(default_factory=dict)
+    candles: dict[tuple[str, str], CandleArrays] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    clock: Callable[[], float] = time.time
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def now_ms(self) -> int:
+        """The emulator's current time in epoch milliseconds."""
+        return int(self.clock() * 1000)
+
+    def market_by_id(self, market_id: str) -> MarketSpec | None:
+        """The market whose Binance id (BTCUSDT) is `market_id`."""
+        return next((m for m in self.markets.values() if m.exchange_id == market_id), None)
+
+    def take_fault(self, path: str) -> Fault | None:
+        """The first fault that applies to this request to `path`, if any."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.claims(path):
+                    return fault
+        return None
+
+    def record(self, method: str, path: str, params: dict[str, str]) -> RecordedRequest:
+        """Log a received request."""
+        entry = RecordedRequest(method, path, params, time.time())
+        with self.lock:
+            self.requests.append(entry)
+        return entry
