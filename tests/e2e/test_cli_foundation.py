@@ -141,3 +141,18 @@ def test_secrets_generate() -> None:
     assert lines[0].startswith("AURUMBOTX_SECURITY__JWT_SECRET=")
     assert len(lines[0].split("=", 1)[1]) >= 48
     assert lines[1].startswith("AURUMBOTX_SECURITY__ENCRYPTION_KEY=")
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["users", "create"], "Missing option '--username'"),
+        (["nosuch"], "No such command 'nosuch'"),
+        (["download-data", "--retries", "abc"], "Invalid value for '--retries'"),
+    ],
+)
+def test_usage_errors_are_clear(args: list[str], text: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.output
+    assert text in result.stderr

@@ -93,7 +93,7 @@ class BacktestResult:
 
     def equity_curve(self) -> list[list[float]]:
         """[[timestamp_ms, equity], ...]."""
-        index_ms = self.equity.index.asi8 // 1_000_000 if len(self.equity) else []
+        index_ms = self.equity.index.as_unit("ms").asi8 if len(self.equity) else []
         return [[int(ts), float(v)] for ts, v in zip(index_ms, self.equity.to_numpy(), strict=True)]
 
     def to_json_dict(self) -> dict[str, Any]:

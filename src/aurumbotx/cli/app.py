@@ -14,7 +14,7 @@ import click
 import typer
 
 from aurumbotx import __version__
-from aurumbotx.cli import db_cmd, run_cmd, system_cmd, users_cmd
+from aurumbotx.cli import backtest_cmd, data_cmd, db_cmd, run_cmd, system_cmd, users_cmd
 from aurumbotx.cli.state import err_console
 from aurumbotx.domain.errors import AurumBotXError
 
@@ -46,7 +46,18 @@ def _root(
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(users_cmd.app, name="users")
 system_cmd.register(app)
+data_cmd.register(app)
+backtest_cmd.register(app)
 run_cmd.register(app)
+
+
+def _is_usage_error(error: Exception) -> bool:
+    # typer >= 0.23 raises its own vendored copy of click's exceptions (bad or missing options).
+    return (
+        type(error).__module__.startswith("typer.")
+        and hasattr(error, "show")
+        and hasattr(error, "exit_code")
+    )
 
 
 def _debug() -> bool:
@@ -58,9 +69,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, standalone_mode=False, prog_name="aurumbotx")
         sys.exit(code if isinstance(code, int) else 0)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Exit, typer.Exit) as done:
+        sys.exit(getattr(done, "exit_code", 0))
+    except (click.exceptions.Abort, typer.Abort):
         err_console.print("aborted")
         sys.exit(130)
     except click.ClickException as error:
@@ -75,6 +86,9 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print("interrupted")
         sys.exit(130)
     except Exception as error:
+        if _is_usage_error(error):
+            error.show()  # type: ignore[attr-defined]
+            sys.exit(int(error.exit_code))  # type: ignore[attr-defined]
         if _debug():
             raise
         from aurumbotx.observability.logging import get_logger, log_system_error

@@ -19,9 +19,13 @@ CANDLE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 INDEX_NAME = "timestamp"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candle:
-    """One closed candle of one pair: open time in epoch milliseconds, float prices."""
+    """One closed candle of one pair: open time in epoch milliseconds, float prices.
+
+    Not frozen: creating frozen dataclasses costs several times more, and the backtester makes
+    one per processed candle. Treat it as immutable.
+    """
 
     pair: str
     ts: int

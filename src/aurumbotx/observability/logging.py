@@ -140,7 +140,7 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("ccxt", "urllib3", "asyncio", "alembic.runtime.migration", "httpx"):
+    for noisy in ("ccxt", "urllib3", "asyncio", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     structlog.configure(
         processors=[

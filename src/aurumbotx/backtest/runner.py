@@ -1,0 +1,419 @@
+"""The backtester: the trading engine driven by a simulated clock over history.
+
+The strategy computes its signals vectorised over the whole history (no lookahead, checked);
+then every candle on which something can happen goes through the SAME `TradingEngine`,
+`RiskManager`, `OrderRouter` and `PaperExchange` a paper bot uses. Candles on which nothing can
+happen (no signal, no open order the candle could fill, no equity limit to watch) are skipped:
+`every_candle=True` processes them all and gives the same result, which a test checks.
+
+Multi-pair runs share one cash balance; candles are processed in time order, pairs in the given
+order at equal times. The equity curve is marked at every candle close of the trading window
+(cash + positions at their latest closes). A position still open at the end is reported open
+(exit fields None), marked to market at the last close without an exit fee. Candles before
+`start` only warm the indicators up: nothing is traded on them.
+"""
+
+from __future__ import annotations
+
+import gc
+import heapq
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from aurumbotx.backtest.result import BacktestResult, TradeRecord
+from aurumbotx.domain.candles import Candle
+from aurumbotx.domain.errors import InvalidInputError, NoDataError
+from aurumbotx.domain.markets import MarketRules
+from aurumbotx.domain.timeframes import periods_per_year, timeframe_to_ms
+from aurumbotx.domain.trading import RoundTrip, Signal
+from aurumbotx.engine.core import TradingEngine
+from aurumbotx.engine.orders import MemoryOrderStore, OrderRouter
+from aurumbotx.engine.portfolio import Portfolio
+from aurumbotx.execution.paper import PaperExchange
+from aurumbotx.metrics import compute_metrics
+from aurumbotx.risk.manager import RiskLimits, RiskManager
+from aurumbotx.strategies.base import Strategy, compute_signals
+
+
+@dataclass
+class BacktestConfig:
+    """Money, costs, window and limits of one run."""
+
+    capital: Decimal = Decimal(10_000)
+    fee_rate: Decimal = Decimal("0.001")
+    slippage_bps: Decimal = Decimal(0)
+    start: datetime | None = None
+    end: datetime | None = None
+    quote: str = "USDT"
+    risk: RiskLimits = field(default_factory=RiskLimits)
+    market_rules: dict[str, MarketRules | None] = field(default_factory=dict)
+    every_candle: bool = False
+    bot_id: str = "backtest"
+
+
+_PLAIN_SIGNALS = {
+    (enter, leave): Signal(enter=enter, exit=leave)
+    for enter in (False, True)
+    for leave in (False, True)
+}
+
+
+class _PairData:
+    """One pair's arrays and signals, restricted to the trading window [i0, i1)."""
+
+    __slots__ = (
+        "close",
+        "enter",
+        "exit",
+        "high",
+        "i0",
+        "i1",
+        "index",
+        "low",
+        "ohlcv",
+        "pair",
+        "ptr",
+        "sig_idx",
+        "stop",
+        "target",
+        "ts",
+    )
+
+    def __init__(self, pair: str, candles: pd.DataFrame, signals: pd.DataFrame, i0: int, i1: int):
+        self.pair = pair
+        self.index = candles.index
+        self.ts = candles.index.as_unit("ms").asi8
+        columns = ["open", "high", "low", "close", "volume"]
+        self.ohlcv = candles[columns].to_numpy(np.float64)
+        self.high = np.ascontiguousarray(self.ohlcv[:, 1])
+        self.low = np.ascontiguousarray(self.ohlcv[:, 2])
+        self.close = np.ascontiguousarray(self.ohlcv[:, 3])
+        self.enter = signals["enter_long"].to_numpy(bool)
+        self.exit = signals["exit_long"].to_numpy(bool)
+        self.stop = signals["stop_loss"].to_numpy(np.float64) if "stop_loss" in signals else None
+        self.target = (
+            signals["take_profit"].to_numpy(np.float64) if "take_profit" in signals else None
+        )
+        self.i0, self.i1 = i0, i1
+        active = self.enter[i0:i1] | self.exit[i0:i1]
+        # Python ints: the driver walks this list once, one comparison per processed candle.
+        self.sig_idx: list[int] = (np.flatnonzero(active) + i0).tolist()
+        self.ptr = 0
+
+    def candle(self, i: int) -> Candle:
+        o, h, lo, c, v = self.ohlcv[i].tolist()
+        return Candle(self.pair, int(self.ts[i]), o, h, lo, c, v)
+
+    def signal(self, i: int) -> Signal:
+        enter, leave = bool(self.enter[i]), bool(self.exit[i])
+        if self.stop is None and self.target is None:
+            # Signals are never mutated: plain ones can be shared.
+            return _PLAIN_SIGNALS[enter, leave]
+        return Signal(
+            enter=enter,
+            exit=leave,
+            stop_loss=_price(self.stop, i),
+            take_profit=_price(self.target, i),
+        )
+
+    def next_signal(self, start: int) -> int:
+        idx, ptr = self.sig_idx, self.ptr
+        n = len(idx)
+        while ptr < n and idx[ptr] < start:
+            ptr += 1
+        self.ptr = ptr
+        return idx[ptr] if ptr < n else self.i1
+
+    def is_signal(self, i: int) -> bool:
+        return self.next_signal(i) == i
+
+
+def _price(values: np.ndarray | None, i: int) -> Decimal | None:
+    if values is None:
+        return None
+    value = float(values[i])
+    return Decimal(repr(value)) if np.isfinite(value) and value > 0 else None
+
+
+def _window(
+    index: pd.DatetimeIndex, start: datetime | None, end: datetime | None
+) -> tuple[int, int]:
+    i0 = int(index.searchsorted(pd.Timestamp(start), side="left")) if start else 0
+    i1 = int(index.searchsorted(pd.Timestamp(end), side="right")) if end else len(index)
+    return i0, i1
+
+
+def run_backtest(
+    strategy: Strategy,
+    candles: dict[str, pd.DataFrame],
+    timeframe: str,
+    config: BacktestConfig | None = None,
+) -> BacktestResult:
+    """Run `strategy` over `candles` (pair -> candle frame) and measure the result."""
+    config = config or BacktestConfig()
+    if not candles:
+        raise NoDataError("no candles to backtest")
+    tf_ms = timeframe_to_ms(timeframe)
+    pairs = list(candles)
+    data: list[_PairData] = []
+    for pair in pairs:
+        frame = candles[pair]
+        i0, i1 = _window(frame.index, config.start, config.end)
+        if i1 - i0 < 2:
+            raise NoDataError(
+                f"{pair}: fewer than 2 candles between {config.start or 'the start'} and "
+                f"{config.end or 'the end'} (data: {frame.index[0]} .. {frame.index[-1]})"
+            )
+        data.append(_PairData(pair, frame, compute_signals(strategy, frame), i0, i1))
+
+    exchange = PaperExchange(
+        {config.quote: config.capital},
+        fee_rate=config.fee_rate,
+        slippage_bps=config.slippage_bps,
+        rules={p: config.market_rules.get(p) for p in pairs},
+    )
+    portfolio = Portfolio(config.capital, config.quote)
+    engine = TradingEngine(
+        bot_id=config.bot_id,
+        exchange=exchange,
+        router=OrderRouter(exchange, MemoryOrderStore()),
+        portfolio=portfolio,
+        risk=RiskManager(config.risk, config.fee_rate),
+        timeframe_ms=tf_ms,
+        stop_loss_pct=strategy.stop_loss_pct,
+        take_profit_pct=strategy.take_profit_pct,
+    )
+    every = config.every_candle or config.risk.watches_equity
+    log = _drive(engine, exchange, data, every)
+    for d in data:  # mark open positions at the window's last close
+        portfolio.last_price[d.pair] = Decimal(repr(float(d.close[d.i1 - 1])))
+    equity, exposure = _equity_curve(data, log, config.capital)
+    trips = portfolio.closed + portfolio.open_round_trips()
+    trips.sort(key=lambda t: (t.entry_ts, t.pair))
+    trades = [_record(t) for t in trips]
+    final_equity = portfolio.equity()
+    metrics = compute_metrics(
+        equity,
+        [float(t.profit_loss) for t in portfolio.closed],
+        starting_capital=float(config.capital),
+        periods_per_year=periods_per_year(timeframe),
+        exposure=exposure,
+        open_trades=len(portfolio.positions),
+    )
+    metrics["final_equity"] = float(final_equity)
+    warnings = (
+        [f"{len(engine.rejections)} order(s) refused; first: {engine.rejections[0].data['reason']}"]
+        if engine.rejections
+        else []
+    )
+    return BacktestResult(
+        strategy=strategy.name,
+        params=dict(strategy.params),
+        pairs=pairs,
+        timeframe=timeframe,
+        starting_capital=config.capital,
+        final_equity=final_equity,
+        trades=trades,
+        equity=equity,
+        metrics=metrics,
+        candles={d.pair: candles[d.pair].iloc[d.i0 : d.i1] for d in data},
+        fee_rate=config.fee_rate,
+        slippage_bps=config.slippage_bps,
+        warnings=warnings,
+        run_info={"candles_processed": log.processed, "rejections": len(engine.rejections)},
+    )
+
+
+@dataclass
+class _Log:
+    """State after each candle that changed it: enough to rebuild the equity curve."""
+
+    pair: list[int] = field(default_factory=list)  # index into the pair list
+    row: list[int] = field(default_factory=list)  # candle index in that pair's arrays
+    cash: list[float] = field(default_factory=list)
+    qty: list[float] = field(default_factory=list)  # the pair's position after the candle
+    processed: int = 0
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The loop creates many short-lived objects and no cycles: skip collections meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _next_event(d: _PairData, exchange: PaperExchange, start: int) -> tuple[int, bool]:
+    """The next candle of `d` from `start` on which something can happen, and if it signals."""
+    nxt = d.next_signal(start)
+    touch = exchange.next_touch(d.pair, d.high, d.low, start, nxt)
+    if touch is not None and touch < nxt:
+        return touch, False
+    return nxt, True
+
+
+def _schedule(
+    data: list[_PairData], exchange: PaperExchange, every: bool
+) -> Iterator[tuple[int, int, bool]]:
+    """(pair index, candle index, has a signal) in time order, pairs in order at equal times.
+
+    Resumed after each candle is processed, so the orders it placed are taken into account.
+    """
+    if len(data) == 1:
+        d = data[0]
+        if every:
+            for i in range(d.i0, d.i1):
+                yield 0, i, d.is_signal(i)
+            return
+        i, signal = d.next_signal(d.i0), True
+        while i < d.i1:
+            yield 0, i, signal
+            i, signal = _next_event(d, exchange, i + 1)
+        return
+    heap: list[tuple[int, int, int, bool]] = []
+    for k, d in enumerate(data):
+        first = d.i0 if every else d.next_signal(d.i0)
+        if first < d.i1:
+            heap.append((int(d.ts[first]), k, first, not every))
+    heapq.heapify(heap)
+    while heap:
+        _, k, i, signal = heap[0]
+        d = data[k]
+        yield k, i, (d.is_signal(i) if every else signal)
+        nxt, signal = (i + 1, False) if every else _next_event(d, exchange, i + 1)
+        if nxt < d.i1:
+            heapq.heapreplace(heap, (int(d.ts[nxt]), k, nxt, signal))
+        else:
+            heapq.heappop(heap)
+
+
+def _drive(
+    engine: TradingEngine, exchange: PaperExchange, data: list[_PairData], every: bool
+) -> _Log:
+    """Feed the engine every candle on which something can happen, in time order."""
+    log = _Log()
+    portfolio = engine.portfolio
+    positions = portfolio.positions
+    fills_seen = 0
+    processed = 0
+    multi = len(data) > 1
+    on_candle = engine.on_candle
+    with _gc_paused():
+        for k, i, has_signal in _schedule(data, exchange, every):
+            d = data[k]
+            if multi:
+                _mark_others(portfolio, data, k, int(d.ts[i]))
+            on_candle(d.candle(i), d.signal(i) if has_signal else None)
+            processed += 1
+            if engine.fill_count != fills_seen:
+                fills_seen = engine.fill_count
+                position = positions.get(d.pair)
+                log.pair.append(k)
+                log.row.append(i)
+                log.cash.append(float(portfolio.cash))
+                log.qty.append(float(position.amount) if position is not None else 0.0)
+    log.processed = processed
+    return log
+
+
+def _mark_others(portfolio: Portfolio, data: list[_PairData], k: int, ts: int) -> None:
+    """Give the other pairs their latest close at time `ts` (exposure, equity)."""
+    for j, other in enumerate(data):
+        if j == k:
+            continue
+        idx = int(other.ts.searchsorted(ts, side="right" if j < k else "left")) - 1
+        if idx >= other.i0:
+            portfolio.last_price[other.pair] = Decimal(repr(float(other.close[idx])))
+
+
+def _forward_fill(
+    positions: np.ndarray, values: np.ndarray, length: int, before: float
+) -> np.ndarray:
+    """Array of `length` holding, at each position, the last value set at or before it."""
+    which = np.full(length, -1, dtype=np.int64)
+    which[positions] = np.arange(len(positions))  # later records win at equal positions
+    np.maximum.accumulate(which, out=which)
+    out = np.full(length, before, dtype=np.float64)
+    set_ = which >= 0
+    out[set_] = values[which[set_]]
+    return out
+
+
+def _equity_curve(data: list[_PairData], log: _Log, capital: Decimal) -> tuple[pd.Series, float]:
+    """Cash + positions at each close of the window (pairs' union of times)."""
+    pair_of = np.asarray(log.pair, dtype=np.int64)
+    rows = np.asarray(log.row, dtype=np.int64)
+    if len(data) == 1:
+        d = data[0]
+        timeline = d.ts[d.i0 : d.i1]
+        where = rows - d.i0
+    else:
+        timeline = np.unique(np.concatenate([d.ts[d.i0 : d.i1] for d in data]))
+        event_ts = np.array([data[k].ts[r] for k, r in zip(log.pair, log.row, strict=True)])
+        where = np.searchsorted(timeline, event_ts.astype(np.int64)) if len(event_ts) else rows
+    size = len(timeline)
+    equity = _forward_fill(where, np.asarray(log.cash), size, float(capital))
+    invested = np.zeros(size, dtype=bool)
+    qty_all = np.asarray(log.qty)
+    for k, d in enumerate(data):
+        mine = pair_of == k
+        if not mine.any():
+            continue
+        qty = _forward_fill(where[mine], qty_all[mine], size, 0.0)
+        if len(data) == 1:
+            close = d.close[d.i0 : d.i1]
+        else:
+            own = np.searchsorted(timeline, d.ts[d.i0 : d.i1])
+            close = _forward_fill(own, d.close[d.i0 : d.i1], size, 0.0)
+        equity += qty * close
+        invested |= qty > 0
+    if len(data) == 1:
+        index = data[0].index[data[0].i0 : data[0].i1]
+    else:
+        index = pd.DatetimeIndex(timeline.astype("datetime64[ms]"), name="timestamp").tz_localize(
+            UTC
+        )
+    exposure = float(invested.mean()) if size else 0.0
+    return pd.Series(equity, index=index, name="equity"), exposure
+
+
+def _dt(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts / 1000, tz=UTC)
+
+
+def _record(trip: RoundTrip) -> TradeRecord:
+    return TradeRecord(
+        pair=trip.pair,
+        side="long",
+        entry_time=_dt(trip.entry_ts),
+        entry_price=trip.entry_price,
+        amount=trip.amount,
+        fees=trip.entry_fee + trip.exit_fee,
+        profit_loss=trip.profit_loss,
+        exit_time=_dt(trip.exit_ts) if trip.exit_ts is not None else None,
+        exit_price=trip.exit_price,
+        exit_reason=trip.exit_reason,
+    )
+
+
+def check_timeframe(candles: dict[str, pd.DataFrame], timeframe: str) -> None:
+    """Refuse candle frames whose spacing does not match `timeframe`."""
+    step = pd.Timedelta(milliseconds=timeframe_to_ms(timeframe))
+    for pair, frame in candles.items():
+        if len(frame) > 1:
+            smallest = frame.index.to_series().diff().min()
+            if smallest != step:
+                raise InvalidInputError(
+                    f"{pair}: candles are {smallest} apart, not {timeframe}; "
+                    "pass --timeframe matching the data"
+                )

@@ -1,0 +1,1 @@
+"""The trading engine: bots, order router, portfolio, event sink, clock."""

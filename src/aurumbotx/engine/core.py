@@ -1,0 +1,270 @@
+"""TradingEngine: one bot's candle -> signal -> risk -> router -> exchange loop.
+
+The same class runs a backtest (driven by the simulated clock of `aurumbotx.backtest`), a paper
+bot and a live bot (driven by a live or replayed feed). For every closed candle of a pair:
+
+1. the exchange reports the fills the candle produced (the PaperExchange matches resting orders
+   against its range; a real exchange is polled), and the portfolio books them; an entry fill
+   places the position's protective stop-loss / take-profit as one OCO group;
+2. the candle's close marks the portfolio; equity limits (daily loss, drawdown) may halt;
+3. the strategy's signal for that candle becomes intents: an exit sells the whole position
+   (after cancelling its protective orders), an entry is sized by the risk manager and bought
+   with a market order that fills at the next candle's open.
+
+Signals with both an entry and an exit on one candle are ignored (vectorbt's default). Orders
+carry the engine's candle clock: `now` is the last millisecond of the candle being closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from aurumbotx.domain.candles import Candle
+from aurumbotx.domain.enums import OrderSide, OrderStatus, OrderType
+from aurumbotx.domain.trading import ZERO, EngineEvent, Fill, Order, OrderTag, RoundTrip, Signal
+from aurumbotx.engine.orders import OrderRouter, client_order_id
+from aurumbotx.engine.portfolio import Portfolio
+from aurumbotx.execution.base import ExchangeClient
+from aurumbotx.risk.manager import RiskManager
+
+Listener = Callable[[EngineEvent], None]
+
+# Enum members as module constants: attribute lookups on an Enum class cost in hot loops.
+_BUY = OrderSide.BUY
+_SELL = OrderSide.SELL
+_MARKET = OrderType.MARKET
+_STOP = OrderType.STOP_LOSS
+_TARGET = OrderType.TAKE_PROFIT
+_OPEN = OrderStatus.OPEN
+_FILLED = OrderStatus.FILLED
+_REJECTED = OrderStatus.REJECTED
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+class TradingEngine:
+    """The decision loop of one bot over one or more pairs sharing one cash balance."""
+
+    def __init__(
+        self,
+        *,
+        bot_id: str,
+        exchange: ExchangeClient,
+        router: OrderRouter,
+        portfolio: Portfolio,
+        risk: RiskManager,
+        timeframe_ms: int,
+        stop_loss_pct: Decimal | None = None,
+        take_profit_pct: Decimal | None = None,
+        listener: Listener | None = None,
+    ) -> None:
+        self.bot_id = bot_id
+        self.exchange = exchange
+        self.router = router
+        self.portfolio = portfolio
+        self.risk = risk
+        self.timeframe_ms = timeframe_ms
+        self.stop_loss_pct = stop_loss_pct
+        self.take_profit_pct = take_profit_pct
+        self.listener = listener
+        self.pending_entries: dict[str, Order] = {}
+        self.pending_exits: dict[str, Order] = {}
+        self.protective: dict[str, list[Order]] = {}
+        self.rejections: list[EngineEvent] = []
+        self._watch_equity = risk.limits.watches_equity
+        self._placed_at_open = False
+        self.fill_count = 0
+
+    # ------------------------------------------------------------------ the loop
+    def on_candle(self, candle: Candle, signal: Signal | None) -> None:
+        """Process one closed candle of one pair, with the strategy's signal for it."""
+        exchange = self.exchange
+        pair = candle.pair
+        fills = exchange.on_candle(candle)
+        while fills:
+            self._placed_at_open = False
+            for fill in fills:
+                self._on_fill(fill, candle)
+            # Protective orders placed at this candle's open may fill inside it.
+            fills = exchange.on_candle(candle) if self._placed_at_open else []
+        if self.pending_entries or self.pending_exits:
+            self._drop_dead_orders(pair, candle.ts)
+        self.portfolio.last_price[pair] = _dec(candle.close)
+        now = candle.ts + self.timeframe_ms - 1
+        if self._watch_equity:
+            reason = self.risk.on_equity(now, self.portfolio.equity())
+            if reason is not None:
+                self._emit("BotHalted", now, pair, {"reason": reason})
+        if signal is not None and (signal.enter or signal.exit):
+            self._on_signal(candle, signal, now)
+
+    def _on_signal(self, candle: Candle, signal: Signal, now: int) -> None:
+        if signal.enter and signal.exit:
+            return
+        pair = candle.pair
+        position = self.portfolio.positions.get(pair)
+        if signal.exit:
+            if position is None or pair in self.pending_exits:
+                return
+            self._exit(pair, position.amount, candle.ts, now, signal)
+        elif position is None and pair not in self.pending_entries:
+            self._enter(candle, signal, now)
+
+    def _enter(self, candle: Candle, signal: Signal, now: int) -> None:
+        pair = candle.pair
+        portfolio = self.portfolio
+        price = portfolio.last_price[pair]
+        risk = self.risk
+        stop = risk.stop_price(price, signal.stop_loss, self.stop_loss_pct)
+        positions = portfolio.positions
+        cash = portfolio.cash
+        if self.pending_entries:  # cash already promised to entries not filled yet
+            cash -= sum((o.quote_amount or ZERO for o in self.pending_entries.values()), ZERO)
+        decision = risk.check_entry(
+            pair=pair,
+            price=price,
+            equity=portfolio.equity() if positions else portfolio.cash,
+            cash=cash,
+            pair_exposure=portfolio.exposure(pair) if positions else ZERO,
+            total_exposure=portfolio.total_exposure() if positions else ZERO,
+            open_positions=len(positions) + len(self.pending_entries),
+            now_ts=now,
+            stop_loss=stop,
+            rules=self.exchange.market_rules(pair),
+        )
+        if not decision.approved:
+            self._reject(now, pair, OrderTag.ENTRY, decision.reason or "refused")
+            return
+        order = Order(
+            client_order_id=client_order_id(self.bot_id, pair, candle.ts, OrderTag.ENTRY),
+            pair=pair,
+            side=_BUY,
+            type=_MARKET,
+            tag=OrderTag.ENTRY,
+            created_ts=now,
+            amount=None,
+            quote_amount=decision.quote_amount,
+            signal=signal,
+        )
+        sent = self.router.send(order, now)
+        if sent.status is _REJECTED:
+            self._reject(now, pair, OrderTag.ENTRY, sent.error or "rejected by the exchange")
+        else:
+            self.pending_entries[pair] = sent
+
+    def _exit(
+        self, pair: str, amount: Decimal, candle_ts: int, now: int, signal: Signal | None
+    ) -> None:
+        for order in self.protective.pop(pair, ()):
+            if order.status is _OPEN:
+                self.router.cancel(order, now)
+        self.risk.check_exit(amount=amount, now_ts=now)
+        order = Order(
+            client_order_id=client_order_id(self.bot_id, pair, candle_ts, OrderTag.EXIT),
+            pair=pair,
+            side=_SELL,
+            type=_MARKET,
+            tag=OrderTag.EXIT,
+            created_ts=now,
+            amount=amount,
+            signal=signal,
+        )
+        sent = self.router.send(order, now)
+        if sent.status is _REJECTED:
+            self._reject(now, pair, OrderTag.EXIT, sent.error or "rejected by the exchange")
+        else:
+            self.pending_exits[pair] = sent
+
+    # ------------------------------------------------------------------ fills
+    def _on_fill(self, fill: Fill, candle: Candle) -> None:
+        self.fill_count += 1
+        pair = fill.pair
+        if fill.side is _BUY:
+            entry = self.pending_entries.pop(pair, None)
+            self.portfolio.apply_fill(fill)
+            position = self.portfolio.positions[pair]
+            signal = entry.signal if entry is not None else None
+            position.signal = signal
+            self._protect(pair, fill, candle.ts, signal)
+            self._emit("OrderFilled", fill.ts, pair, {"fill": fill})
+            return
+        self.pending_exits.pop(pair, None)
+        if fill.tag in (OrderTag.STOP_LOSS, OrderTag.TAKE_PROFIT):
+            self.protective.pop(pair, None)
+        trip = self.portfolio.apply_fill(fill, reason=_exit_reason(fill.tag))
+        self._emit("OrderFilled", fill.ts, pair, {"fill": fill, "round_trip": trip})
+
+    def _protect(self, pair: str, fill: Fill, candle_ts: int, signal: Signal | None) -> None:
+        risk = self.risk
+        stop = risk.stop_price(fill.price, signal.stop_loss if signal else None, self.stop_loss_pct)
+        target = risk.take_profit_price(
+            fill.price, signal.take_profit if signal else None, self.take_profit_pct
+        )
+        if stop is None and target is None:
+            return
+        amount = self.portfolio.positions[pair].amount
+        rules = self.exchange.market_rules(pair)
+        tick = rules.price_tick if rules is not None else None
+        group = client_order_id(self.bot_id, pair, candle_ts, "oco")
+        orders = []
+        for tag, kind, price, rounding in (
+            (OrderTag.STOP_LOSS, _STOP, stop, ROUND_FLOOR),
+            (OrderTag.TAKE_PROFIT, _TARGET, target, ROUND_CEILING),
+        ):
+            if price is None:
+                continue
+            if tick:
+                price = (price / tick).to_integral_value(rounding=rounding) * tick
+            order = Order(
+                client_order_id=client_order_id(self.bot_id, pair, candle_ts, tag),
+                pair=pair,
+                side=_SELL,
+                type=kind,
+                tag=tag,
+                created_ts=candle_ts,
+                amount=amount,
+                price=price,
+                oco_group=group,
+            )
+            sent = self.router.send(order, candle_ts)
+            if sent.status is _REJECTED:
+                self._reject(candle_ts, pair, tag, sent.error or "rejected by the exchange")
+            else:
+                orders.append(sent)
+        if orders:
+            self.protective[pair] = orders
+            self._placed_at_open = True
+
+    def _drop_dead_orders(self, pair: str, ts: int) -> None:
+        """Forget pending orders the exchange rejected or cancelled at fill time."""
+        for book in (self.pending_entries, self.pending_exits):
+            order = book.get(pair)
+            if order is not None and order.status.is_final and order.status is not _FILLED:
+                del book[pair]
+                self._reject(ts, pair, order.tag, order.error or order.status.value)
+
+    # ------------------------------------------------------------------ events
+    def _reject(self, ts: int, pair: str, tag: str, reason: str) -> None:
+        event = EngineEvent("OrderRejected", ts, pair, {"tag": tag, "reason": reason})
+        self.rejections.append(event)
+        if self.listener is not None:
+            self.listener(event)
+
+    def _emit(self, kind: str, ts: int, pair: str | None, data: dict[str, object]) -> None:
+        if self.listener is not None:
+            self.listener(EngineEvent(kind, ts, pair, data))
+
+    def open_round_trips(self) -> list[RoundTrip]:
+        """Positions still open, marked at their last prices."""
+        return self.portfolio.open_round_trips()
+
+
+def _exit_reason(tag: str) -> str:
+    if tag == OrderTag.STOP_LOSS:
+        return "stop_loss"
+    if tag == OrderTag.TAKE_PROFIT:
+        return "take_profit"
+    return "signal"

@@ -1,0 +1,80 @@
+"""Order router: deterministic client order ids, intent persisted before it is sent.
+
+Exactly-once rests on two rules. (1) The client order id is a pure function of (bot, pair,
+candle, intent): replaying the same candle after a crash produces the same id, and the exchange
+(or our own store) recognises it instead of creating a second order. (2) The order is written to
+the `OrderStore` as PENDING before the exchange hears of it; the answer updates the row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Protocol
+
+from aurumbotx.domain.enums import OrderStatus
+from aurumbotx.domain.errors import ExchangeError
+from aurumbotx.domain.trading import Order
+from aurumbotx.execution.base import ExchangeClient
+
+CLIENT_ID_PREFIX = "abx"
+
+
+def client_order_id(bot_id: str, pair: str, candle_ts: int, tag: str) -> str:
+    """Deterministic id within Binance's limits (36 chars of [A-Za-z0-9_-])."""
+    digest = hashlib.blake2b(f"{bot_id}|{pair}|{candle_ts}|{tag}".encode(), digest_size=15)
+    return f"{CLIENT_ID_PREFIX}{digest.hexdigest()}"
+
+
+class OrderStore(Protocol):
+    """Where order intents and their outcomes are kept (database in paper/live)."""
+
+    def save_intent(self, order: Order) -> None:
+        """Persist a new PENDING order before it is sent."""
+        ...
+
+    def save_result(self, order: Order) -> None:
+        """Persist the exchange's answer (status, ids, fills, error)."""
+        ...
+
+
+class MemoryOrderStore:
+    """Keeps orders in a dict: backtests (nothing to recover) and tests."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
+
+    def save_intent(self, order: Order) -> None:
+        self.orders[order.client_order_id] = order
+
+    def save_result(self, order: Order) -> None:
+        self.orders[order.client_order_id] = order
+
+
+class OrderRouter:
+    """Persists, then sends; maps exchange failures onto the order instead of raising."""
+
+    def __init__(self, exchange: ExchangeClient, store: OrderStore) -> None:
+        self.exchange = exchange
+        self.store = store
+
+    def send(self, order: Order, now_ts: int) -> Order:
+        """Persist `order` as PENDING, send it, persist the answer; return the order."""
+        self.store.save_intent(order)
+        try:
+            answer = self.exchange.submit_order(order, now_ts)
+        except ExchangeError as error:
+            order.error = str(error)
+            if not error.retryable:
+                order.status = OrderStatus.REJECTED
+            # A temporary failure leaves the order PENDING: it may or may not have reached the
+            # exchange, and reconciliation (fetch by client order id) will tell.
+            self.store.save_result(order)
+            return order
+        self.store.save_result(answer)
+        return answer
+
+    def cancel(self, order: Order, now_ts: int) -> None:
+        """Cancel an open order on the exchange and persist the outcome."""
+        answer = self.exchange.cancel_order(order.client_order_id, now_ts)
+        if answer is not None:
+            self.store.save_result(answer)

@@ -1,0 +1,1 @@
+"""RiskManager: pre-trade checks, position sizing, halts and the kill switch."""

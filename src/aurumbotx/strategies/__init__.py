@@ -1,0 +1,1 @@
+"""Strategies: the base class, the registry and the built-in strategies."""
