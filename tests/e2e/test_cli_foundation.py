@@ -2,6 +2,7 @@
 
 import pytest
 
+from aurumbotx.db import migrate
 from aurumbotx.testing.cli import CliResult, run_cli
 
 
@@ -35,7 +36,7 @@ def test_db_and_users(backend: str, request: pytest.FixtureRequest) -> None:
 
     up = run_cli("db", "upgrade", env=env)
     assert up.returncode == 0, up.output
-    assert "at revision 0001" in up.stdout
+    assert f"at revision {migrate.head()}" in up.stdout
     assert "up to date" in run_cli("db", "current", env=env).stdout
 
     created = run_cli(

@@ -14,29 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from aurumbotx.db.models.base import NOW, Base, created_column
 from aurumbotx.db.types import BigIntPK, InetType, JSONType, Percent, Price, UTCDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-NOW = sa.func.current_timestamp()
-
-
-class Base(DeclarativeBase):
-    """Declarative base with deterministic constraint names (needed for migrations)."""
-
-    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def _created() -> Mapped[datetime]:
-    return mapped_column(UTCDateTime(), server_default=NOW, nullable=True)
 
 
 class User(Base):
@@ -51,7 +32,7 @@ class User(Base):
     premium_status: Mapped[bool | None] = mapped_column(sa.Boolean, server_default=sa.false())
     premium_expires: Mapped[datetime | None] = mapped_column(UTCDateTime())
     api_key_hash: Mapped[str | None] = mapped_column(sa.String(255))
-    created_at: Mapped[datetime | None] = _created()
+    created_at: Mapped[datetime | None] = created_column()
     updated_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), server_default=NOW, onupdate=NOW
     )
@@ -87,7 +68,7 @@ class Strategy(Base):
         JSONType, server_default=sa.text("'{}'")
     )
     is_active: Mapped[bool | None] = mapped_column(sa.Boolean, server_default=sa.true())
-    created_at: Mapped[datetime | None] = _created()
+    created_at: Mapped[datetime | None] = created_column()
     updated_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), server_default=NOW, onupdate=NOW
     )
@@ -112,7 +93,7 @@ class TradingPair(Base):
     price_precision: Mapped[int | None] = mapped_column(sa.Integer, server_default="2")
     quantity_precision: Mapped[int | None] = mapped_column(sa.Integer, server_default="8")
     trading_fees: Mapped[Decimal | None] = mapped_column(Percent(), server_default="0.001")
-    created_at: Mapped[datetime | None] = _created()
+    created_at: Mapped[datetime | None] = created_column()
 
 
 class Trade(Base):
@@ -148,6 +129,14 @@ class Trade(Base):
     status: Mapped[str | None] = mapped_column(sa.String(20), server_default="PENDING")
     error_message: Mapped[str | None] = mapped_column(sa.Text)
     exchange_response: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Engine columns (migration 0002): which bot, the deterministic id sent to the exchange,
+    # why the order exists, the candle that produced it and an entry's quote budget.
+    bot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bots.id"), index=True)
+    client_order_id: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    tag: Mapped[str | None] = mapped_column(sa.String(20))
+    candle_ts: Mapped[int | None] = mapped_column(sa.BigInteger)
+    quote_amount: Mapped[Decimal | None] = mapped_column(Price())
+    pair: Mapped[str | None] = mapped_column(sa.String(20))
 
 
 class PerformanceDaily(Base):
@@ -174,7 +163,7 @@ class PerformanceDaily(Base):
     sharpe_ratio: Mapped[Decimal | None] = mapped_column(Percent())
     roi_percentage: Mapped[Decimal | None] = mapped_column(Percent(), server_default="0")
     volatility: Mapped[Decimal | None] = mapped_column(Percent(), server_default="0")
-    created_at: Mapped[datetime | None] = _created()
+    created_at: Mapped[datetime | None] = created_column()
 
 
 class MarketData(Base):
@@ -200,7 +189,7 @@ class MarketData(Base):
     quote_volume: Mapped[Decimal | None] = mapped_column(Price())
     trades_count: Mapped[int | None] = mapped_column(sa.Integer)
     timeframe: Mapped[str] = mapped_column(sa.String(10), nullable=False)
-    created_at: Mapped[datetime | None] = _created()
+    created_at: Mapped[datetime | None] = created_column()
 
 
 class AIModelPerformance(Base):
@@ -221,7 +210,7 @@ class AIModelPerformance(Base):
     training_data_size: Mapped[int | None] = mapped_column(sa.Integer)
     validation_score: Mapped[Decimal | None] = mapped_column(Percent())
     is_active: Mapped[bool | None] = mapped_column(sa.Boolean, server_default=sa.false())
-    created_at: Mapped[datetime | None] = _created()
+    created_at: Mapped[datetime | None] = created_column()
 
 
 class SystemLog(Base):
@@ -258,7 +247,7 @@ class Notification(Base):
     is_read: Mapped[bool | None] = mapped_column(sa.Boolean, server_default=sa.false())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime | None] = _created()
+    created_at: Mapped[datetime | None] = created_column()
     delivery_method: Mapped[str | None] = mapped_column(sa.String(20), server_default="dashboard")
     priority: Mapped[str | None] = mapped_column(sa.String(10), server_default="normal")
 
@@ -281,7 +270,7 @@ class ApiKey(Base):
         JSONType, server_default=sa.text("'[\"spot\"]'")
     )
     last_used: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime | None] = _created()
+    created_at: Mapped[datetime | None] = created_column()
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
