@@ -8,7 +8,9 @@ singletons.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import redis
 from sqlalchemy.engine import Engine
@@ -16,7 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aurumbotx.config import Settings
 from aurumbotx.db.engine import create_db_engine, make_session_factory
+from aurumbotx.domain.enums import TradingMode
 from aurumbotx.domain.errors import CacheUnavailableError, ConfigError
+from aurumbotx.domain.markets import MarketRules
+from aurumbotx.risk.manager import RiskLimits
+
+if TYPE_CHECKING:
+    from aurumbotx.engine.service import BotHandle
+
 from aurumbotx.messaging.bus import EventBus, InMemoryEventBus, RedisEventBus
 from aurumbotx.security.crypto import SecretBox
 from aurumbotx.security.ratelimit import (
@@ -119,3 +128,130 @@ class Container:
 def build_container(settings: Settings) -> Container:
     """The container for `settings` (nothing connects until first used)."""
     return Container(settings)
+
+
+def risk_limits(
+    settings: Settings, risk_percentage: Decimal | None, overrides: dict[str, Any]
+) -> RiskLimits:
+    """The bot's limits: settings defaults, then the bot's own values."""
+    values: dict[str, Any] = settings.risk.model_dump()
+    values.update({k: v for k, v in overrides.items() if k in RiskLimits.__dataclass_fields__})
+    if risk_percentage is not None:
+        values["risk_percentage"] = risk_percentage
+    decimals = {
+        "risk_percentage",
+        "max_exposure_per_pair_pct",
+        "max_total_exposure_pct",
+        "daily_loss_limit_pct",
+        "max_drawdown_pct",
+        "stop_loss_pct",
+        "take_profit_pct",
+    }
+    for key in decimals:
+        if values.get(key) is not None:
+            values[key] = Decimal(str(values[key]))
+    return RiskLimits(**values)
+
+
+def parse_feed(feed: str) -> tuple[str, str | None]:
+    """'live' -> ('live', None); 'replay:FILE' -> ('replay', FILE); 'replay' -> store pairs."""
+    kind, _, target = feed.partition(":")
+    if kind not in ("live", "replay") or (kind == "live" and target):
+        raise ConfigError(f"unknown feed {feed!r}: use live, replay (store pairs) or replay:FILE")
+    return kind, target or None
+
+
+def make_bot(container: Container, bot_id: int) -> BotHandle:
+    """Everything one bot needs, chosen here: exchange, store, feed, risk, strategy."""
+    from aurumbotx.data.feeds import PollingFeed, ReplayFeed
+    from aurumbotx.data.store import CandleStore, resolve_data
+    from aurumbotx.db.engine import session_scope
+    from aurumbotx.db.repositories.bots import BotRepository, DbBotStore, spec_of
+    from aurumbotx.engine.bot import BotRunner
+    from aurumbotx.engine.service import BotHandle
+    from aurumbotx.execution.paper import PaperExchange
+    from aurumbotx.risk.manager import RiskManager
+    from aurumbotx.strategies.registry import create_strategy
+
+    settings = container.settings
+    exchange_settings = settings.exchange
+    with session_scope(container.session_factory) as session:
+        row = BotRepository(session).get(bot_id)
+        spec = spec_of(row, exchange_settings.quote_asset)
+        overrides = dict(row.risk_limits or {})
+        risk_percentage = row.risk_percentage
+    strategy = create_strategy(spec.strategy, spec.parameters)
+    kind, target = parse_feed(spec.feed)
+    store = CandleStore(settings.candle_dir)
+    rules: dict[str, MarketRules | None] = {}
+    if kind == "live" or target is None:
+        rules = {p: store.market_rules(exchange_settings.name, p) for p in spec.pairs}
+    fee = exchange_settings.fee_rate
+    limiter = container.rate_limiter
+    gate = None
+    if kind == "live":
+        user = spec.user_id
+
+        def gate(ts: int) -> bool:
+            return limiter.hit(user, "trade_orders").allowed
+
+    risk = RiskManager(risk_limits(settings, risk_percentage, overrides), fee, order_gate=gate)
+    if spec.mode is TradingMode.PAPER:
+        exchange: Any = PaperExchange(
+            {spec.quote: spec.capital},
+            fee_rate=fee,
+            slippage_bps=Decimal(str(overrides.get("slippage_bps", 0))),
+            rules=rules,
+        )
+    else:
+        exchange = make_live_exchange(container, spec.user_id, overrides.get("api_key_id"))
+    bot_store = DbBotStore(
+        container.session_factory,
+        bot_id,
+        exchange_name=exchange_settings.name,
+        record_candles=kind == "live",
+    )
+    feed: Any
+    if kind == "replay":
+        if target is not None:
+            frame = resolve_data(target, store, spec.timeframe, exchange_settings.name)
+            frames = {spec.pairs[0]: frame}
+        else:
+            frames = {p: store.load(p, spec.timeframe, exchange_settings.name) for p in spec.pairs}
+        speed = None if spec.speed in (None, "", "max") else float(spec.speed or 1)
+        feed = ReplayFeed(frames, spec.timeframe, speed)
+    else:
+        feed = PollingFeed(CcxtOhlcvSource(container), spec.pairs, spec.timeframe)
+    runner = BotRunner(spec, strategy, exchange, bot_store, risk)
+    return BotHandle(runner=runner, feed=feed, control=bot_store)
+
+
+class CcxtOhlcvSource:
+    """The live feed's OHLCV source: the configured exchange through ccxt."""
+
+    def __init__(self, container: Container) -> None:
+        from aurumbotx.execution.ccxt_factory import create_ccxt_exchange
+
+        exchange = container.settings.exchange
+        self._client = create_ccxt_exchange(
+            exchange.name, base_url=exchange.base_url, timeout_seconds=exchange.timeout_seconds
+        )
+
+    def fetch_ohlcv(self, pair: str, timeframe: str, since: int, limit: int) -> list[list[float]]:
+        """Candles from `since` (ms)."""
+        from aurumbotx.execution.ccxt_errors import map_ccxt_error
+
+        try:
+            rows: list[list[float]] = self._client.fetch_ohlcv(pair, timeframe, since, limit)
+        except Exception as error:
+            raise map_ccxt_error(error) from error
+        return rows
+
+    def milliseconds(self) -> int:
+        """The exchange's clock."""
+        return int(self._client.milliseconds())
+
+
+def make_live_exchange(container: Container, user_id: int, api_key_id: object) -> Any:
+    """The ccxt client for a live bot, with the user's decrypted exchange key."""
+    raise ConfigError("live trading needs the ccxt exchange client, which is not configured yet")

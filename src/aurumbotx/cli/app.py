@@ -13,8 +13,9 @@ import sys
 import click
 import typer
 
+import aurumbotx.cli.train_cmd as train_cmd
 from aurumbotx import __version__
-from aurumbotx.cli import backtest_cmd, data_cmd, db_cmd, run_cmd, system_cmd, users_cmd
+from aurumbotx.cli import backtest_cmd, bot_cmd, data_cmd, db_cmd, run_cmd, system_cmd, users_cmd
 from aurumbotx.cli.state import err_console
 from aurumbotx.domain.errors import AurumBotXError
 
@@ -48,7 +49,9 @@ app.add_typer(users_cmd.app, name="users")
 system_cmd.register(app)
 data_cmd.register(app)
 backtest_cmd.register(app)
+bot_cmd.register(app)
 run_cmd.register(app)
+train_cmd.register(app)
 
 
 def _is_usage_error(error: Exception) -> bool:

@@ -89,6 +89,7 @@ class Order:
     updated_ts: int | None = None
     signal: Signal | None = None
     submitted_ts: int | None = None  # when the exchange accepted it
+    exchange_response: dict[str, Any] | None = None  # a real exchange's last answer, as sent
 
 
 @dataclass(slots=True)

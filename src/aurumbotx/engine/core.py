@@ -152,7 +152,7 @@ class TradingEngine:
         sent = self.router.send(order, now)
         if sent.status is _REJECTED:
             self._reject(now, pair, OrderTag.ENTRY, sent.error or "rejected by the exchange")
-        else:
+        elif not sent.status.is_final:
             self.pending_entries[pair] = sent
 
     def _exit(
@@ -175,7 +175,7 @@ class TradingEngine:
         sent = self.router.send(order, now)
         if sent.status is _REJECTED:
             self._reject(now, pair, OrderTag.EXIT, sent.error or "rejected by the exchange")
-        else:
+        elif not sent.status.is_final:
             self.pending_exits[pair] = sent
 
     # ------------------------------------------------------------------ fills
@@ -256,6 +256,26 @@ class TradingEngine:
     def _emit(self, kind: str, ts: int, pair: str | None, data: dict[str, object]) -> None:
         if self.listener is not None:
             self.listener(EngineEvent(kind, ts, pair, data))
+
+    def restore(self, fills: list[Fill], open_orders: list[Order]) -> None:
+        """Rebuild state after a restart: replay the bot's fills in order, re-attach open orders.
+
+        The portfolio that results is the one the uninterrupted run had: the same fills applied
+        in the same order give the same Decimal arithmetic.
+        """
+        for fill in fills:
+            if fill.side is _BUY:
+                self.portfolio.apply_fill(fill)
+            else:
+                self.portfolio.apply_fill(fill, reason=_exit_reason(fill.tag))
+        self.fill_count += len(fills)
+        for order in open_orders:
+            if order.tag == OrderTag.ENTRY:
+                self.pending_entries[order.pair] = order
+            elif order.tag == OrderTag.EXIT:
+                self.pending_exits[order.pair] = order
+            else:
+                self.protective.setdefault(order.pair, []).append(order)
 
     def open_round_trips(self) -> list[RoundTrip]:
         """Positions still open, marked at their last prices."""

@@ -28,6 +28,10 @@ def client_order_id(bot_id: str, pair: str, candle_ts: int, tag: str) -> str:
 class OrderStore(Protocol):
     """Where order intents and their outcomes are kept (database in paper/live)."""
 
+    def get(self, client_order_id: str) -> Order | None:
+        """The stored order with this id, if any (decided before a restart)."""
+        ...
+
     def save_intent(self, order: Order) -> None:
         """Persist a new PENDING order before it is sent."""
         ...
@@ -43,6 +47,9 @@ class MemoryOrderStore:
     def __init__(self) -> None:
         self.orders: dict[str, Order] = {}
 
+    def get(self, client_order_id: str) -> Order | None:
+        return self.orders.get(client_order_id)
+
     def save_intent(self, order: Order) -> None:
         self.orders[order.client_order_id] = order
 
@@ -56,9 +63,18 @@ class OrderRouter:
     def __init__(self, exchange: ExchangeClient, store: OrderStore) -> None:
         self.exchange = exchange
         self.store = store
+        self.sent: list[Order] = []  # orders handled since the caller last cleared it
 
     def send(self, order: Order, now_ts: int) -> Order:
-        """Persist `order` as PENDING, send it, persist the answer; return the order."""
+        """Persist `order` as PENDING, send it, persist the answer; return the order.
+
+        An order already decided before a restart (same deterministic id, not PENDING) is
+        returned as stored and never sent again.
+        """
+        known = self.store.get(order.client_order_id)
+        if known is not None and known.status is not OrderStatus.PENDING:
+            return known
+        self.sent.append(order)
         self.store.save_intent(order)
         try:
             answer = self.exchange.submit_order(order, now_ts)

@@ -87,7 +87,6 @@ class PaperExchange:
         self._orders: dict[str, Order] = {}
         self._open: dict[str, list[Order]] = {}
         self._checked: dict[str, int] = {}  # client order id -> last candle matched against
-        self._trade_seq = 0
 
     # ------------------------------------------------------------------ account
     def market_rules(self, pair: str) -> MarketRules | None:
@@ -112,6 +111,20 @@ class PaperExchange:
         if pair is not None:
             return list(self._open.get(pair, ()))
         return [o for orders in self._open.values() for o in orders]
+
+    def restore(self, balances: dict[str, Decimal], open_orders: list[Order]) -> None:
+        """Rebuild the account after a restart: total balances, then the orders still open."""
+        self._free = dict(balances)
+        self._locked.clear()
+        self._locks.clear()
+        self._orders.clear()
+        self._open.clear()
+        for order in open_orders:
+            self._orders[order.client_order_id] = order
+            error = self._reserve(order)
+            if error is not None:
+                raise ValueError(f"cannot restore order {order.client_order_id}: {error}")
+            self._open.setdefault(order.pair, []).append(order)
 
     # ------------------------------------------------------------------ orders
     def submit_order(self, order: Order, now_ts: int) -> Order:
@@ -307,7 +320,6 @@ class PaperExchange:
         order.filled_amount = amount
         order.average_price = price
         order.fee = fee
-        self._trade_seq += 1
         return Fill(
             order.client_order_id,
             order.pair,
@@ -318,7 +330,8 @@ class PaperExchange:
             ts,
             order.tag,
             order.type,
-            f"paper-{self._trade_seq}",
+            # Deterministic, so a fill recorded twice after a restart is recognised.
+            f"{order.client_order_id}-1",
         )
 
     # ------------------------------------------------------------------ backtest fast path

@@ -21,6 +21,7 @@ bot is halted. A halted or killed bot opens nothing new; exits and protective or
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
@@ -71,10 +72,19 @@ class RiskDecision:
 class RiskManager:
     """Sizing, pre-trade checks, order rate limit, halts and the kill switch of one bot."""
 
-    def __init__(self, limits: RiskLimits | None = None, fee_rate: Decimal = Decimal("0.001")):
+    def __init__(
+        self,
+        limits: RiskLimits | None = None,
+        fee_rate: Decimal = Decimal("0.001"),
+        order_gate: Callable[[int], bool] | None = None,
+    ):
         self.limits = limits or RiskLimits()
         self.fee_rate = fee_rate
+        # A shared per-user limiter (Redis when configured) replaces the bot's own count of
+        # orders in live trading; backtests and replays keep their simulated clock.
+        self.order_gate = order_gate
         self.killed = False
+        self.paused = False  # set while the market data feed is stale
         self.halted_reason: str | None = None
         self._orders: deque[int] = deque()
         self._peak: Decimal | None = None
@@ -95,6 +105,10 @@ class RiskManager:
     def blocks_entries(self) -> bool:
         """True while killed or halted."""
         return self.killed or self.halted_reason is not None
+
+    def restore_order_times(self, timestamps: list[int]) -> None:
+        """After a restart: the bot's orders of the last hour count towards the rate limit."""
+        self._orders = deque(sorted(timestamps))
 
     # ------------------------------------------------------------------ checks
     def check_entry(
@@ -117,6 +131,8 @@ class RiskManager:
             return RiskDecision.reject("kill switch is on")
         if self.halted_reason is not None:
             return RiskDecision.reject(f"bot is halted: {self.halted_reason}")
+        if self.paused:
+            return RiskDecision.reject("market data feed is stale: no new entries")
         if open_positions >= limits.max_open_positions:
             return RiskDecision.reject(f"max open positions reached ({limits.max_open_positions})")
         if not self._rate_ok(now_ts):
@@ -152,6 +168,8 @@ class RiskManager:
         return RiskDecision(True, amount=amount)
 
     def _rate_ok(self, now_ts: int) -> bool:
+        if self.order_gate is not None:
+            return self.order_gate(now_ts)
         orders = self._orders
         while orders and orders[0] <= now_ts - HOUR_MS:
             orders.popleft()

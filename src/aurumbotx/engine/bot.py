@@ -1,0 +1,337 @@
+"""BotRunner: one bot's TradingEngine fed with closed candles, persisted candle by candle.
+
+Paper and live bots run the same `TradingEngine` as backtests. What a bot adds:
+
+* signals computed live: at each closed candle the strategy's `populate` runs over the pair's
+  history (from the feed's first candle, capped at `HISTORY_LIMIT`) and its last row is the
+  signal. Because strategies may not look ahead, that row equals the one a backtest computes on
+  the whole file: a paper bot replaying a file makes the backtest's trades exactly.
+* persistence through a `BotStore` (the database): every order intent is written before it is
+  sent (OrderRouter); the effects of a candle (fills, order states, balances, progress, daily
+  figures) are committed in one transaction, so a crash loses at most the candle in flight,
+  which is processed again on restart with the same deterministic client order ids.
+* reconciliation on (re)start: the engine is rebuilt from the stored fills and open orders, the
+  exchange is asked about every order whose outcome is unknown, and only then does it trade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from aurumbotx.domain.candles import CANDLE_COLUMNS, INDEX_NAME, Candle
+from aurumbotx.domain.enums import BotStatus, OrderStatus, TradingMode
+from aurumbotx.domain.errors import DataError, StrategyError
+from aurumbotx.domain.timeframes import timeframe_to_ms
+from aurumbotx.domain.trading import EngineEvent, Fill, Order, RoundTrip, Signal
+from aurumbotx.engine.core import TradingEngine
+from aurumbotx.engine.orders import OrderRouter, OrderStore
+from aurumbotx.engine.portfolio import Portfolio
+from aurumbotx.execution.base import ExchangeClient
+from aurumbotx.risk.manager import RiskManager
+from aurumbotx.strategies.base import Strategy, compute_signals
+
+HISTORY_LIMIT = 10_000  # candles kept per pair for live signals
+_SIGNAL_DATA_LIMIT = 12  # indicator values kept with an order (why it was placed)
+
+
+@dataclass
+class BotSpec:
+    """What a bot is: its row in `bots`, as the engine needs it."""
+
+    id: int
+    user_id: int
+    name: str
+    strategy: str
+    parameters: dict[str, Any]
+    pairs: list[str]
+    timeframe: str
+    capital: Decimal
+    mode: TradingMode
+    feed: str = "live"
+    speed: str | None = None
+    model_version: str | None = None
+    status: BotStatus = BotStatus.CREATED
+    last_candle_ts: int | None = None
+    quote: str = "USDT"
+
+
+@dataclass
+class BotState:
+    """What the store holds about a bot, to rebuild its engine after a restart."""
+
+    fills: list[Fill] = field(default_factory=list)  # in the order they happened
+    open_orders: list[Order] = field(default_factory=list)  # OPEN / PARTIALLY_FILLED
+    pending_orders: list[Order] = field(default_factory=list)  # intents of unknown outcome
+    paper_balances: dict[str, Decimal] | None = None
+    recent_order_ts: list[int] = field(default_factory=list)  # last hour, for the rate limit
+
+
+@dataclass
+class CandleResult:
+    """Everything one candle changed, committed by the store in one transaction."""
+
+    candle: Candle
+    orders: list[Order]
+    fills: list[Fill]
+    round_trips: list[RoundTrip]
+    equity: Decimal
+    balances: dict[str, Decimal] | None
+    events: list[EngineEvent]
+
+
+class BotStore(OrderStore, Protocol):
+    """Persistence of one bot (implemented over the database in aurumbotx.db)."""
+
+    def load_state(self) -> BotState:
+        """Stored fills, open and pending orders, paper balances."""
+        ...
+
+    def commit_candle(self, result: CandleResult) -> None:
+        """Persist one candle's effects and the bot's progress, atomically."""
+        ...
+
+    def set_status(self, status: BotStatus, reason: str | None = None) -> None:
+        """Record a lifecycle transition."""
+        ...
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+class _History:
+    """A pair's candles since the feed's first one, in growable arrays (no copy per candle)."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.ts = np.empty(capacity, dtype=np.int64)
+        self.values = np.empty((capacity, len(CANDLE_COLUMNS)), dtype=np.float64)
+        self.size = 0
+
+    def append(self, candle: Candle) -> None:
+        if self.size and candle.ts <= self.ts[self.size - 1]:
+            raise DataError(
+                f"{candle.pair}: candle {candle.ts} is not after the last one "
+                f"({int(self.ts[self.size - 1])}); the feed must deliver candles in order"
+            )
+        if self.size == len(self.ts):
+            if self.size >= HISTORY_LIMIT:
+                keep = HISTORY_LIMIT // 2
+                self.ts[:keep] = self.ts[self.size - keep : self.size]
+                self.values[:keep] = self.values[self.size - keep : self.size]
+                self.size = keep
+            else:
+                self.ts = np.resize(self.ts, self.size * 2)
+                self.values = np.resize(self.values, (self.size * 2, len(CANDLE_COLUMNS)))
+        self.ts[self.size] = candle.ts
+        self.values[self.size] = (candle.open, candle.high, candle.low, candle.close, candle.volume)
+        self.size += 1
+
+    def frame(self) -> pd.DataFrame:
+        n = self.size
+        index = pd.DatetimeIndex(self.ts[:n].astype("datetime64[ms]"), name=INDEX_NAME)
+        return pd.DataFrame(
+            self.values[:n], index=index.tz_localize("UTC"), columns=list(CANDLE_COLUMNS)
+        )
+
+
+class BotRunner:
+    """Runs one bot's engine candle by candle; synchronous (live drivers use a thread)."""
+
+    def __init__(
+        self,
+        spec: BotSpec,
+        strategy: Strategy,
+        exchange: ExchangeClient,
+        store: BotStore,
+        risk: RiskManager,
+        *,
+        listener: Callable[[EngineEvent], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.strategy = strategy
+        self.exchange = exchange
+        self.store = store
+        self.timeframe_ms = timeframe_to_ms(spec.timeframe)
+        self.router = OrderRouter(exchange, _IntentsFirst(store))
+        self.engine = TradingEngine(
+            bot_id=f"bot{spec.id}",
+            exchange=exchange,
+            router=self.router,
+            portfolio=Portfolio(spec.capital, spec.quote),
+            risk=risk,
+            timeframe_ms=self.timeframe_ms,
+            stop_loss_pct=strategy.stop_loss_pct,
+            take_profit_pct=strategy.take_profit_pct,
+            listener=self._collect,
+        )
+        self.listener = listener
+        self.history = {pair: _History() for pair in spec.pairs}
+        self.last_candle_ts: dict[str, int | None] = dict.fromkeys(spec.pairs, spec.last_candle_ts)
+        self._events: list[EngineEvent] = []
+        self.reconciled = False
+
+    # ------------------------------------------------------------------ lifecycle
+    def reconcile(self) -> list[str]:
+        """Rebuild the engine from the store and agree with the exchange; notes for the log.
+
+        Orders whose answer was never stored (PENDING) are looked up on the exchange by client
+        order id: adopted when it has them, left PENDING when it does not (the candle that made
+        them is processed again and sends them then). Nothing is ever sent twice.
+        """
+        notes: list[str] = []
+        state = self.store.load_state()
+        open_orders = list(state.open_orders)
+        restore_paper = getattr(self.exchange, "restore", None)
+        if self.spec.mode is TradingMode.PAPER and callable(restore_paper):
+            # The simulated account is ours: what was not committed never happened.
+            restore_paper(state.paper_balances or {self.spec.quote: self.spec.capital}, open_orders)
+        for order in state.pending_orders:
+            known = self.exchange.fetch_order(order.client_order_id)
+            if known is None:
+                notes.append(f"order {order.client_order_id}: never reached the exchange")
+                continue
+            self.store.save_result(known)
+            open_orders.append(known)
+            notes.append(
+                f"order {order.client_order_id}: adopted from the exchange ({known.status})"
+            )
+        restore_live = getattr(self.exchange, "restore_open_orders", None)
+        if self.spec.mode is TradingMode.LIVE and callable(restore_live):
+            restore_live(open_orders)
+        self.engine.restore(
+            state.fills, [o for o in open_orders if o.status is not OrderStatus.REJECTED]
+        )
+        self.engine.risk.restore_order_times(state.recent_order_ts)
+        self.reconciled = True
+        return notes
+
+    def warm_up(self, candle: Candle) -> None:
+        """Add history without trading on it (candles at or before the progress marker)."""
+        self.history[candle.pair].append(candle)
+
+    # ------------------------------------------------------------------ the loop
+    def on_candle(self, candle: Candle) -> CandleResult:
+        """Process one closed candle: signal, engine, persistence (one transaction)."""
+        if not self.reconciled:
+            raise RuntimeError("reconcile() must run before the first candle")
+        pair = candle.pair
+        last = self.last_candle_ts.get(pair)
+        if last is not None and candle.ts <= last:
+            raise DataError(f"{pair}: candle {candle.ts} already processed (last {last})")
+        self.history[pair].append(candle)
+        self._events = []
+        signal = self.signal(pair)
+        before = {o.client_order_id: o for o in self.exchange.open_orders(pair)}
+        self.router.sent.clear()
+        closed_before = len(self.engine.portfolio.closed)
+        self.engine.on_candle(candle, signal)
+        touched = dict(before)
+        for order in self.router.sent:
+            touched[order.client_order_id] = order
+        fills = [e.data["fill"] for e in self._events if e.kind == "OrderFilled"]
+        result = CandleResult(
+            candle=candle,
+            orders=list(touched.values()),
+            fills=fills,
+            round_trips=self.engine.portfolio.closed[closed_before:],
+            equity=self.engine.portfolio.equity(),
+            balances=self.exchange.balances() if self.spec.mode is TradingMode.PAPER else None,
+            events=self._events,
+        )
+        self.store.commit_candle(result)
+        self.last_candle_ts[pair] = candle.ts
+        if self.listener is not None:
+            for event in self._events:
+                self.listener(event)
+        return result
+
+    def signal(self, pair: str) -> Signal | None:
+        """The strategy's decision at the close of the pair's latest candle."""
+        history = self.history[pair]
+        if history.size < max(self.strategy.startup_candles, 2):
+            return None
+        try:
+            frame = compute_signals(self.strategy, history.frame())
+        except StrategyError as error:
+            self._events.append(
+                EngineEvent(
+                    "StrategyFailed",
+                    int(history.ts[history.size - 1]),
+                    pair,
+                    {"reason": str(error)},
+                )
+            )
+            return None
+        row = frame.iloc[-1]
+        enter, leave = bool(row["enter_long"]), bool(row["exit_long"])
+        if not (enter or leave):
+            return None
+        return Signal(
+            enter=enter,
+            exit=leave,
+            stop_loss=_price(row.get("stop_loss")),
+            take_profit=_price(row.get("take_profit")),
+            data=_signal_data(row),
+        )
+
+    def _collect(self, event: EngineEvent) -> None:
+        self._events.append(event)
+
+    @property
+    def last_events(self) -> list[EngineEvent]:
+        """The events of the last processed candle."""
+        return self._events
+
+    @property
+    def halted_reason(self) -> str | None:
+        """Why the risk manager halted the bot, if it did."""
+        return self.engine.risk.halted_reason
+
+
+class _IntentsFirst:
+    """The router's store: intents are committed at once, answers with their candle.
+
+    An answer stored apart from the candle's fills could say FILLED while the position it
+    opened was never committed; deferring it keeps order states and portfolio in step.
+    """
+
+    def __init__(self, store: BotStore) -> None:
+        self.store = store
+
+    def get(self, client_order_id: str) -> Order | None:
+        return self.store.get(client_order_id)
+
+    def save_intent(self, order: Order) -> None:
+        self.store.save_intent(order)
+
+    def save_result(self, order: Order) -> None:
+        """Committed by `commit_candle` with the rest of the candle."""
+
+
+def _price(value: object) -> Decimal | None:
+    if isinstance(value, float | int) and np.isfinite(value) and value > 0:
+        return _dec(float(value))
+    return None
+
+
+def _signal_data(row: pd.Series) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in row.items():
+        if len(data) >= _SIGNAL_DATA_LIMIT:
+            break
+        if isinstance(value, bool | np.bool_):
+            data[str(key)] = bool(value)
+        elif isinstance(value, float | int | np.floating | np.integer) and np.isfinite(value):
+            data[str(key)] = float(value)
+    return data
+
+
+def order_is_open(order: Order) -> bool:
+    """OPEN or PARTIALLY_FILLED."""
+    return order.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)

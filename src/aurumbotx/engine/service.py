@@ -1,0 +1,236 @@
+"""EngineService: runs every bot that should be running, each in its own asyncio task.
+
+A bot's life: claim it (no other live process runs it) -> `reconciling` (rebuild and agree with
+the exchange) -> `running` (closed candles from its feed, processed in a worker thread so the
+event loop never blocks) -> `stopping` (a stop request) -> `stopped`; or `halted` by the risk
+manager (daily loss, drawdown) or by an error that retrying cannot fix (bad credentials).
+Each transition is persisted by the store and published on the event bus.
+
+Temporary errors (network, exchange overload, database hiccup) retry the same candle with
+backoff: nothing is skipped. A strategy that raises loses its signal for that candle and the
+failure is logged; the bot goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from functools import partial
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aurumbotx.domain.enums import BotStatus
+from aurumbotx.domain.errors import (
+    AurumBotXError,
+    AuthenticationError,
+    DatabaseUnavailableError,
+    TemporaryExchangeError,
+)
+from aurumbotx.domain.trading import EngineEvent
+from aurumbotx.engine.bot import BotRunner
+
+STOP_CHECK_SECONDS = 0.5
+RETRY_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+class BotControl(Protocol):
+    """What the service needs of a bot's store besides the engine's BotStore."""
+
+    def set_status(self, status: BotStatus, reason: str | None = None) -> None:
+        """Persist a lifecycle transition."""
+        ...
+
+    def status(self) -> BotStatus:
+        """The stored status (shows stop requests)."""
+        ...
+
+    def heartbeat(self) -> None:
+        """Mark the bot as alive in this process."""
+        ...
+
+    def log_error(self, message: str, data: dict[str, Any]) -> None:
+        """Persist an error."""
+        ...
+
+
+class FeedLike(Protocol):
+    """A candle feed (aurumbotx.data.feeds)."""
+
+    stale: bool
+
+    def stream(self) -> Any:
+        """Async iterator of closed candles."""
+        ...
+
+
+@dataclass
+class BotHandle:
+    """A ready-to-run bot: its runner, its feed and its store."""
+
+    runner: BotRunner
+    feed: FeedLike
+    control: BotControl
+
+
+class BotDirectory(Protocol):
+    """Where bots are listed and claimed (the database)."""
+
+    def claim_runnable(self) -> list[int]:
+        """Ids of bots that should run and that this process now owns."""
+        ...
+
+    def release(self, bot_id: int) -> None:
+        """This process no longer runs the bot."""
+        ...
+
+    def fail(self, bot_id: int, reason: str) -> None:
+        """The bot cannot run (e.g. its strategy does not load): halt it with the reason."""
+        ...
+
+
+Publisher = Callable[[str, dict[str, Any]], Awaitable[None]]
+Logger = Any
+
+
+async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStatus:
+    """Drive one bot until its feed ends, it is asked to stop, or it halts; its final status."""
+    runner, control = handle.runner, handle.control
+    bot_id = runner.spec.id
+    channel = f"bots.{bot_id}"
+
+    async def transition(status: BotStatus, reason: str | None = None) -> None:
+        await asyncio.to_thread(control.set_status, status, reason)
+        await publish(
+            channel, {"type": "status", "bot_id": bot_id, "status": status.value, "reason": reason}
+        )
+        log.info("bot_status", bot_id=bot_id, status=status.value, reason=reason)
+
+    if await asyncio.to_thread(control.status) is BotStatus.STOPPING:
+        await transition(BotStatus.STOPPED, "stop requested while it was not running")
+        return BotStatus.STOPPED
+    await transition(BotStatus.RECONCILING)
+    notes = await _retrying(lambda: asyncio.to_thread(runner.reconcile), control, log, bot_id)
+    for note in notes:
+        log.info("bot_reconciled", bot_id=bot_id, note=note)
+    if await asyncio.to_thread(control.status) is BotStatus.STOPPING:
+        await transition(BotStatus.STOPPED, "stopped before it started")
+        return BotStatus.STOPPED
+    await transition(BotStatus.RUNNING)
+    history_end = getattr(handle.feed, "history_end", None)
+    last_check = time.monotonic()
+    reason = "feed ended (replay finished)"
+    try:
+        async for candle in handle.feed.stream():
+            history_end = getattr(handle.feed, "history_end", history_end)
+            done = runner.last_candle_ts.get(candle.pair)
+            if (done is not None and candle.ts <= done) or (
+                done is None and history_end is not None and candle.ts <= history_end
+            ):
+                runner.warm_up(candle)
+                continue
+            runner.engine.risk.paused = bool(getattr(handle.feed, "stale", False))
+            await _retrying(
+                partial(asyncio.to_thread, runner.on_candle, candle), control, log, bot_id
+            )
+            await _publish_events(runner, publish, channel)
+            if runner.halted_reason is not None:
+                await transition(BotStatus.HALTED, runner.halted_reason)
+                return BotStatus.HALTED
+            if time.monotonic() - last_check >= STOP_CHECK_SECONDS:
+                last_check = time.monotonic()
+                if await asyncio.to_thread(control.status) is BotStatus.STOPPING:
+                    reason = "stop requested"
+                    break
+                await asyncio.to_thread(control.heartbeat)
+    except AuthenticationError as error:
+        await asyncio.to_thread(control.log_error, str(error), {"kind": "authentication"})
+        await transition(BotStatus.HALTED, f"exchange refused the credentials: {error}")
+        return BotStatus.HALTED
+    if await asyncio.to_thread(control.status) is not BotStatus.STOPPING:
+        await transition(BotStatus.STOPPING, reason)
+    await transition(BotStatus.STOPPED, reason)
+    return BotStatus.STOPPED
+
+
+async def _publish_events(runner: BotRunner, publish: Publisher, channel: str) -> None:
+    for event in runner.last_events:
+        await publish(channel, _event_json(runner.spec.id, event))
+
+
+def _event_json(bot_id: int, event: EngineEvent) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in event.data.items():
+        if hasattr(value, "__dataclass_fields__"):
+            data[key] = {k: str(getattr(value, k)) for k in value.__dataclass_fields__}
+        else:
+            data[key] = value if isinstance(value, str | int | float | bool | None) else str(value)
+    return {"type": event.kind, "bot_id": bot_id, "ts": event.ts, "pair": event.pair, **data}
+
+
+async def _retrying(
+    call: Callable[[], Awaitable[Any]], control: BotControl, log: Logger, bot_id: int
+) -> Any:
+    """Run `call`, retrying temporary failures with backoff; permanent ones propagate."""
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except (TemporaryExchangeError, DatabaseUnavailableError) as error:
+            delay = RETRY_BACKOFF[min(attempt, len(RETRY_BACKOFF) - 1)]
+            retry_after = getattr(error, "retry_after", None)
+            if retry_after:
+                delay = max(delay, float(retry_after))
+            attempt += 1
+            log.warning("bot_retry", bot_id=bot_id, error=str(error), delay=delay, attempt=attempt)
+            with contextlib.suppress(AurumBotXError):
+                await asyncio.to_thread(
+                    control.log_error, f"temporary error, retrying: {error}", {"attempt": attempt}
+                )
+            await asyncio.sleep(delay)
+
+
+class EngineService:
+    """Claims runnable bots and runs each in a task until none is left (or for ever)."""
+
+    def __init__(
+        self,
+        directory: BotDirectory,
+        make_bot: Callable[[int], BotHandle],
+        publish: Publisher,
+        log: Logger,
+        *,
+        poll_seconds: float = 2.0,
+    ) -> None:
+        self.directory = directory
+        self.make_bot = make_bot
+        self.publish = publish
+        self.log = log
+        self.poll_seconds = poll_seconds
+        self.tasks: dict[int, asyncio.Task[BotStatus]] = {}
+
+    async def run(self, *, exit_when_idle: bool = False) -> None:
+        """Poll for bots to run; with `exit_when_idle`, return once no bot is left running."""
+        while True:
+            for bot_id in await asyncio.to_thread(self.directory.claim_runnable):
+                if bot_id not in self.tasks:
+                    self.tasks[bot_id] = asyncio.create_task(self._guarded(bot_id))
+            for bot_id, task in list(self.tasks.items()):
+                if task.done():
+                    del self.tasks[bot_id]
+                    await asyncio.to_thread(self.directory.release, bot_id)
+            if exit_when_idle and not self.tasks:
+                return
+            await asyncio.sleep(self.poll_seconds)
+
+    async def _guarded(self, bot_id: int) -> BotStatus:
+        try:
+            handle = await asyncio.to_thread(self.make_bot, bot_id)
+            return await run_bot(handle, self.publish, self.log)
+        except AurumBotXError as error:
+            self.log.error("bot_failed", bot_id=bot_id, error=str(error))
+            await asyncio.to_thread(self.directory.fail, bot_id, str(error))
+            with contextlib.suppress(AurumBotXError):
+                await self.publish(f"bots.{bot_id}", {"type": "error", "error": str(error)})
+            return BotStatus.HALTED

@@ -1,0 +1,175 @@
+"""Paper bots replaying real candles: parity with the backtest, and crash safety (SIGKILL)."""
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from aurumbotx.testing.cli import cli_executable, run_cli
+from aurumbotx.testing.market import load_shared_candles
+
+
+@pytest.fixture
+def candle_file(tmp_path: Path) -> Path:
+    """2,000 real BTC/USDT 1h candles in the shared CSV format."""
+    frame = load_shared_candles("binance_BTC-USDT_1h", rows=2_000)
+    out = frame.reset_index()
+    out["timestamp"] = out["timestamp"].astype("datetime64[ms, UTC]").astype("int64")
+    path = tmp_path / "btc_1h.csv"
+    out.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def home() -> Path:
+    path = Path(os.environ["AURUMBOTX_HOME"])
+    assert run_cli("db", "upgrade").returncode == 0
+    created = run_cli(
+        "users",
+        "create",
+        "-u",
+        "alice",
+        "-e",
+        "alice@example.com",
+        "--password-stdin",
+        input_text="password123\n",
+    )
+    assert created.returncode == 0, created.output
+    return path
+
+
+def fills(db: Path, bot_id: int) -> list[tuple[str, str, int, Decimal, Decimal, Decimal]]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT t.side, t.tag, f.ts, f.price, f.amount, f.fee FROM order_fills f "
+            "JOIN trades t ON t.id = f.trade_id WHERE f.bot_id = ? ORDER BY f.ts, f.id",
+            (bot_id,),
+        ).fetchall()
+    return [(s, t, ts, Decimal(p), Decimal(a), Decimal(fee)) for s, t, ts, p, a, fee in rows]
+
+
+def start_bot(candles: Path, *extra: str) -> int:
+    result = run_cli(
+        "bot",
+        "start",
+        "--strategy",
+        "sma_cross",
+        "--pairs",
+        "BTC/USDT",
+        "--timeframe",
+        "1h",
+        "--capital",
+        "10000",
+        "--mode",
+        "paper",
+        "--feed",
+        f"replay:{candles}",
+        *extra,
+    )
+    assert result.returncode == 0, result.output
+    return int(result.stdout.split()[1])
+
+
+def test_paper_replay_makes_the_backtests_trades(
+    home: Path, candle_file: Path, tmp_path: Path
+) -> None:
+    bot_id = start_bot(candle_file)
+    out = tmp_path / "bt.json"
+    assert (
+        run_cli(
+            "backtest", "-s", "sma_cross", "-d", str(candle_file), "--json", str(out), "--no-record"
+        ).returncode
+        == 0
+    )
+    trades = json.loads(out.read_text())["trades"]
+    got = fills(home / "aurumbotx.db", bot_id)
+    buys = [f for f in got if f[0] == "BUY"]
+    sells = [f for f in got if f[0] == "SELL"]
+    assert len(trades) >= 10
+    assert len(buys) == len(trades)
+    for trade, buy in zip(trades, buys, strict=True):
+        assert Decimal(trade["entry_price"]) == buy[3]
+        assert Decimal(trade["amount"]) == buy[4]
+        assert trade["entry_time"].startswith(
+            time.strftime("%Y-%m-%dT%H:%M", time.gmtime(buy[2] / 1000))
+        )
+    closed = [t for t in trades if t["exit_time"]]
+    assert [Decimal(t["exit_price"]) for t in closed] == [s[3] for s in sells]
+    status = run_cli("bot", "status", str(bot_id))
+    assert "stopped" in status.stdout and "replay finished" in status.stdout
+
+
+def _progress(db: Path, bot_id: int) -> int:
+    with sqlite3.connect(db) as conn:
+        value = conn.execute("SELECT last_candle_ts FROM bots WHERE id = ?", (bot_id,)).fetchone()[
+            0
+        ]
+    return int(value or 0)
+
+
+def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
+    home: Path, candle_file: Path
+) -> None:
+    db = home / "aurumbotx.db"
+    reference = start_bot(candle_file)
+    expected = fills(db, reference)
+    bot_id = start_bot(candle_file, "--detach")
+    rng = random.Random(20241124)
+    kills = 0
+    hour = 3_600_000
+    while kills < 6:
+        # Kill after a random number of candles since the last restart, mid-stream.
+        start = _progress(db, bot_id)
+        target = start + rng.randint(20, 150) * hour
+        proc = subprocess.Popen(  # noqa: S603 - our own console script
+            [cli_executable(), "engine", "--exit-when-idle"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=os.environ.copy(),
+        )
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and _progress(db, bot_id) < target:
+            assert time.monotonic() < deadline, "the engine made no progress"
+            time.sleep(0.01)
+        if proc.poll() is not None:
+            break  # the replay ended before this kill
+        time.sleep(rng.uniform(0, 0.05))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+    assert kills >= 5
+    final = subprocess.run(  # noqa: S603
+        [cli_executable(), "engine", "--exit-when-idle"],
+        capture_output=True,
+        timeout=300,
+        check=False,
+        env=os.environ.copy(),
+    )
+    assert final.returncode == 0, final.stderr
+    got = fills(home / "aurumbotx.db", bot_id)
+    assert [f[:2] + f[2:] for f in got] == expected
+    with sqlite3.connect(home / "aurumbotx.db") as conn:
+        ids = [
+            r[0]
+            for r in conn.execute("SELECT client_order_id FROM trades WHERE bot_id = ?", (bot_id,))
+        ]
+        states = conn.execute(
+            "SELECT status, COUNT(*) FROM trades WHERE bot_id = ? GROUP BY status", (bot_id,)
+        ).fetchall()
+        status = conn.execute("SELECT status FROM bots WHERE id = ?", (bot_id,)).fetchone()[0]
+        per_order = conn.execute(
+            "SELECT t.status, COUNT(f.id) FROM trades t LEFT JOIN order_fills f ON f.trade_id = t.id "
+            "WHERE t.bot_id = ? GROUP BY t.id",
+            (bot_id,),
+        ).fetchall()
+    assert len(ids) == len(set(ids))
+    assert status == "stopped"
+    assert dict(states).get("PENDING", 0) == 0
+    assert all((s == "FILLED") == (n == 1) and n <= 1 for s, n in per_order)
