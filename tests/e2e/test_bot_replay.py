@@ -103,7 +103,8 @@ def test_paper_replay_makes_the_backtests_trades(
     closed = [t for t in trades if t["exit_time"]]
     assert [Decimal(t["exit_price"]) for t in closed] == [s[3] for s in sells]
     status = run_cli("bot", "status", str(bot_id))
-    assert "stopped" in status.stdout and "replay finished" in status.stdout
+    assert "stopped" in status.stdout
+    assert "replay finished" in status.stdout
 
 
 def _progress(db: Path, bot_id: int) -> int:
@@ -128,7 +129,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         # Kill after a random number of candles since the last restart, mid-stream.
         start = _progress(db, bot_id)
         target = start + rng.randint(20, 150) * hour
-        proc = subprocess.Popen(  # noqa: S603 - our own console script
+        proc = subprocess.Popen(
             [cli_executable(), "engine", "--exit-when-idle"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -145,7 +146,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         proc.wait()
         kills += 1
     assert kills >= 5
-    final = subprocess.run(  # noqa: S603
+    final = subprocess.run(
         [cli_executable(), "engine", "--exit-when-idle"],
         capture_output=True,
         timeout=300,
@@ -165,8 +166,8 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         ).fetchall()
         status = conn.execute("SELECT status FROM bots WHERE id = ?", (bot_id,)).fetchone()[0]
         per_order = conn.execute(
-            "SELECT t.status, COUNT(f.id) FROM trades t LEFT JOIN order_fills f ON f.trade_id = t.id "
-            "WHERE t.bot_id = ? GROUP BY t.id",
+            "SELECT t.status, COUNT(f.id) FROM trades t "
+            "LEFT JOIN order_fills f ON f.trade_id = t.id WHERE t.bot_id = ? GROUP BY t.id",
             (bot_id,),
         ).fetchall()
     assert len(ids) == len(set(ids))
