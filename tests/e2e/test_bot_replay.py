@@ -174,3 +174,32 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     assert status == "stopped"
     assert dict(states).get("PENDING", 0) == 0
     assert all((s == "FILLED") == (n == 1) and n <= 1 for s, n in per_order)
+
+
+def test_risk_limits_act_identically_in_backtest_and_paper(
+    home: Path, candle_file: Path, tmp_path: Path
+) -> None:
+    limits = ["--stop-loss-pct", "1.5", "--take-profit-pct", "3", "--max-drawdown-pct", "6"]
+    bot_id = start_bot(candle_file, *limits, "--risk", "50")
+    out = tmp_path / "bt.json"
+    result = run_cli("backtest", "-s", "sma_cross", "-d", str(candle_file), "--json", str(out),
+                     "--no-record", "--risk", "50", *limits)
+    assert result.returncode == 0, result.output
+    data = json.loads(out.read_text())
+    trades = data["trades"]
+    got = fills(home / "aurumbotx.db", bot_id)
+    sells = [f for f in got if f[0] == "SELL"]
+    closed = [t for t in trades if t["exit_time"]]
+    reasons = {t["exit_reason"] for t in closed}
+    assert {"stop_loss", "take_profit"} <= reasons
+    assert [(t["exit_reason"], Decimal(t["exit_price"])) for t in closed] == [
+        ({"exit": "signal"}.get(s[1], s[1]), s[3]) for s in sells
+    ]
+    assert [Decimal(t["entry_price"]) for t in trades] == [f[3] for f in got if f[0] == "BUY"]
+    # The drawdown halt stops entries in both at the same candle: the trades agree above.
+    halted = data["run"]["halted"]
+    assert "max drawdown 6 %" in halted["reason"]
+    status = run_cli("bot", "status", str(bot_id)).stdout
+    assert "halted" in status
+    assert "max drawdown 6 %" in status
+    assert all(t["entry_time"] < halted["time"] for t in trades)

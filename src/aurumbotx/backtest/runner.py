@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -212,6 +213,14 @@ def run_backtest(
         if engine.rejections
         else []
     )
+    run_info: dict[str, Any] = {
+        "candles_processed": log.processed,
+        "rejections": len(engine.rejections),
+    }
+    if engine.halted_at is not None:
+        halted = {"time": _dt(engine.halted_at).isoformat(), "reason": engine.risk.halted_reason}
+        run_info["halted"] = halted
+        warnings.append(f"halted at {halted['time']}: {halted['reason']} (no entries after it)")
     return BacktestResult(
         strategy=strategy.name,
         params=dict(strategy.params),
@@ -226,7 +235,7 @@ def run_backtest(
         fee_rate=config.fee_rate,
         slippage_bps=config.slippage_bps,
         warnings=warnings,
-        run_info={"candles_processed": log.processed, "rejections": len(engine.rejections)},
+        run_info=run_info,
     )
 
 

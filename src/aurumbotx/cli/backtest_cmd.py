@@ -180,6 +180,17 @@ def backtest(
     record: bool = typer.Option(
         True, "--record/--no-record", help="Count the run in the database."
     ),
+    risk: str | None = typer.Option(
+        None, "--risk", help="Risk % per position (default: settings)."
+    ),
+    stop_loss_pct: str | None = typer.Option(None, "--stop-loss-pct", help="Default stop, %."),
+    take_profit_pct: str | None = typer.Option(
+        None, "--take-profit-pct", help="Default target, %."
+    ),
+    max_drawdown_pct: str | None = typer.Option(None, "--max-drawdown-pct", help="Halt at, %."),
+    daily_loss_limit_pct: str | None = typer.Option(
+        None, "--daily-loss-limit-pct", help="Halt after this daily loss, %."
+    ),
 ) -> None:
     """Backtest a strategy on history: fees, slippage, next-open fills, no lookahead."""
     from aurumbotx.backtest.lookahead import check_lookahead
@@ -187,8 +198,25 @@ def backtest(
     from aurumbotx.strategies.base import parse_params
     from aurumbotx.strategies.registry import create_strategy
 
+    from aurumbotx.bootstrap import risk_limits
+    from aurumbotx.cli.state import settings
+
     chosen = create_strategy(strategy, dict(parse_params(param)))
+    overrides = {
+        key: str(_decimal(value, f"--{key.replace('_', '-')}"))
+        for key, value in (
+            ("stop_loss_pct", stop_loss_pct),
+            ("take_profit_pct", take_profit_pct),
+            ("max_drawdown_pct", max_drawdown_pct),
+            ("daily_loss_limit_pct", daily_loss_limit_pct),
+        )
+        if value is not None
+    }
+    limits = risk_limits(
+        settings(), _decimal(risk, "--risk") if risk is not None else None, overrides
+    )
     config = BacktestConfig(
+        risk=limits,
         capital=_decimal(capital, "--capital", minimum=Decimal("0.00000001")),
         fee_rate=_decimal(fee, "--fee"),
         slippage_bps=_decimal(slippage_bps, "--slippage-bps"),

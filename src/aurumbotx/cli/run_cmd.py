@@ -77,6 +77,11 @@ def run() -> None:
             report=reports / f"demo-{name}.html",
             lookahead_sample=10,
             record=True,
+            risk=None,
+            stop_loss_pct=None,
+            take_profit_pct=None,
+            max_drawdown_pct=None,
+            daily_loss_limit_pct=None,
         )
     console.print(
         f"[bold green]demo done:[/] open {(reports / 'demo-sma_cross.html').resolve()} in a browser"

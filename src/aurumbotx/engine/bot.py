@@ -288,6 +288,10 @@ class BotRunner:
         """The events of the last processed candle."""
         return self._events
 
+    def is_flat(self) -> bool:
+        """No position and no open order."""
+        return not self.engine.portfolio.positions and not self.exchange.open_orders()
+
     @property
     def halted_reason(self) -> str | None:
         """Why the risk manager halted the bot, if it did."""

@@ -77,6 +77,7 @@ class TradingEngine:
         self._watch_equity = risk.limits.watches_equity
         self._placed_at_open = False
         self.fill_count = 0
+        self.halted_at: int | None = None
 
     # ------------------------------------------------------------------ the loop
     def on_candle(self, candle: Candle, signal: Signal | None) -> None:
@@ -97,6 +98,7 @@ class TradingEngine:
         if self._watch_equity:
             reason = self.risk.on_equity(now, self.portfolio.equity())
             if reason is not None:
+                self.halted_at = now
                 self._emit("BotHalted", now, pair, {"reason": reason})
         if signal is not None and (signal.enter or signal.exit):
             self._on_signal(candle, signal, now)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from functools import partial
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from aurumbotx.domain.enums import BotStatus
@@ -121,6 +121,7 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
     history_end = getattr(handle.feed, "history_end", None)
     last_check = time.monotonic()
     reason = "feed ended (replay finished)"
+    halted = False
     try:
         async for candle in handle.feed.stream():
             history_end = getattr(handle.feed, "history_end", history_end)
@@ -136,8 +137,13 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
             )
             await _publish_events(runner, publish, channel)
             if runner.halted_reason is not None:
-                await transition(BotStatus.HALTED, runner.halted_reason)
-                return BotStatus.HALTED
+                if not halted:
+                    halted = True
+                    await transition(BotStatus.HALTED, runner.halted_reason)
+                # A halted bot opens nothing new but still manages what it holds (exits,
+                # stops, targets) until it is flat, exactly as the backtest does.
+                if runner.is_flat():
+                    return BotStatus.HALTED
             if time.monotonic() - last_check >= STOP_CHECK_SECONDS:
                 last_check = time.monotonic()
                 if await asyncio.to_thread(control.status) is BotStatus.STOPPING:
@@ -147,6 +153,8 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
     except AuthenticationError as error:
         await asyncio.to_thread(control.log_error, str(error), {"kind": "authentication"})
         await transition(BotStatus.HALTED, f"exchange refused the credentials: {error}")
+        return BotStatus.HALTED
+    if halted:
         return BotStatus.HALTED
     if await asyncio.to_thread(control.status) is not BotStatus.STOPPING:
         await transition(BotStatus.STOPPING, reason)

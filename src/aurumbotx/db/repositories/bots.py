@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from aurumbotx.db.engine import session_scope
@@ -35,6 +36,20 @@ from aurumbotx.engine.bot import BotSpec, BotState, CandleResult
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+ROLLUP_EVERY = 60  # candles between refreshes of performance_daily (trades and new days too)
+_DAILY_COLUMNS = (
+    "bot_id",
+    "date",
+    "starting_balance",
+    "ending_balance",
+    "peak_balance",
+    "max_drawdown",
+    "total_trades",
+    "winning_trades",
+    "losing_trades",
+    "total_profit",
+    "total_fees",
+)
 HOUR_MS = 3_600_000
 OPEN_STATUSES = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
 ACTIVE_STATUSES = (
@@ -193,6 +208,8 @@ class DbBotStore:
         self.bot_id = bot_id
         self.exchange_name = exchange_name
         self.record_candles = record_candles
+        self._day_cache: dict[str, Any] | None = None
+        self._candles_since_rollup = 0
         with session_scope(factory) as session:
             row = BotRepository(session).get(bot_id)
             self.user_id = row.user_id
@@ -306,12 +323,12 @@ class DbBotStore:
                 self._add_fill(session, fill)
             if result.balances is not None:
                 self._save_balances(session, result.balances)
-            bot = session.get(Bot, self.bot_id)
-            if bot is None:
-                raise NotFoundError(f"no bot with id {self.bot_id}")
-            bot.last_candle_ts = result.candle.ts
-            bot.heartbeat_at = datetime.now(UTC)
-            self._daily(session, result)
+            session.execute(
+                sa.update(Bot)
+                .where(Bot.id == self.bot_id)
+                .values(last_candle_ts=result.candle.ts, heartbeat_at=datetime.now(UTC))
+            )
+            day_values = self._daily(session, result)
             for event in result.events:
                 if event.kind in ("OrderRejected", "BotHalted"):
                     session.add(
@@ -328,6 +345,7 @@ class DbBotStore:
                 MarketDataRepository(session).upsert_candle(
                     result.candle.pair, self.timeframe, result.candle
                 )
+        self._day_cache = day_values  # committed: the cache may follow
 
     def _add_fill(self, session: Session, fill: Fill) -> None:
         trade_id = session.scalar(
@@ -359,46 +377,64 @@ class DbBotStore:
         for asset, amount in balances.items():
             session.add(PaperBalance(bot_id=self.bot_id, asset=asset, amount=amount))
 
-    def _daily(self, session: Session, result: CandleResult) -> None:
+    def _daily(self, session: Session, result: CandleResult) -> dict[str, Any]:
+        """Upsert the bot's day; returns the row's new values (cached once committed)."""
         candle = result.candle
         day = _utc(candle.ts).date()
         equity = result.equity
-        row = session.get(BotDaily, (self.bot_id, day))
-        if row is None:
-            previous = session.scalar(
-                sa.select(BotDaily.ending_balance)
-                .where(BotDaily.bot_id == self.bot_id, BotDaily.date < day)
-                .order_by(BotDaily.date.desc())
-                .limit(1)
-            )
-            start = previous if previous is not None else equity
-            row = BotDaily(
-                bot_id=self.bot_id,
-                date=day,
-                starting_balance=start,
-                ending_balance=equity,
-                peak_balance=max(start, equity),
-                max_drawdown=ZERO,
-                total_trades=0,
-                winning_trades=0,
-                losing_trades=0,
-                total_profit=ZERO,
-                total_fees=ZERO,
-            )
-            session.add(row)
-        row.ending_balance = equity
-        row.peak_balance = max(row.peak_balance, equity)
-        if row.peak_balance > 0:
-            drawdown = (row.peak_balance - equity) / row.peak_balance * HUNDRED
-            row.max_drawdown = max(row.max_drawdown, drawdown)
+        current = self._day_cache if self._day_cache and self._day_cache["date"] == day else None
+        if current is None:
+            row = session.get(BotDaily, (self.bot_id, day))
+            if row is not None:
+                current = {c: getattr(row, c) for c in _DAILY_COLUMNS}
+            else:
+                previous = session.scalar(
+                    sa.select(BotDaily.ending_balance)
+                    .where(BotDaily.bot_id == self.bot_id, BotDaily.date < day)
+                    .order_by(BotDaily.date.desc())
+                    .limit(1)
+                )
+                start = previous if previous is not None else equity
+                current = {
+                    "bot_id": self.bot_id,
+                    "date": day,
+                    "starting_balance": start,
+                    "ending_balance": start,
+                    "peak_balance": start,
+                    "max_drawdown": ZERO,
+                    "total_trades": 0,
+                    "winning_trades": 0,
+                    "losing_trades": 0,
+                    "total_profit": ZERO,
+                    "total_fees": ZERO,
+                }
+        values = dict(current)
+        values["ending_balance"] = equity
+        values["peak_balance"] = max(values["peak_balance"], equity)
+        if values["peak_balance"] > 0:
+            drawdown = (values["peak_balance"] - equity) / values["peak_balance"] * HUNDRED
+            values["max_drawdown"] = max(values["max_drawdown"], drawdown)
         for trip in result.round_trips:
-            row.total_trades += 1
-            row.winning_trades += int(trip.profit_loss > 0)
-            row.losing_trades += int(trip.profit_loss < 0)
-            row.total_profit += trip.profit_loss
-        row.total_fees += sum((f.fee for f in result.fills), ZERO)
-        session.flush()
-        self._performance_daily(session, day)
+            values["total_trades"] += 1
+            values["winning_trades"] += int(trip.profit_loss > 0)
+            values["losing_trades"] += int(trip.profit_loss < 0)
+            values["total_profit"] += trip.profit_loss
+        values["total_fees"] += sum((f.fee for f in result.fills), ZERO)
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(BotDaily).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["bot_id", "date"],
+            set_={c: statement.excluded[c] for c in _DAILY_COLUMNS if c not in ("bot_id", "date")},
+        )
+        session.execute(statement)
+        self._candles_since_rollup += 1
+        new_day = self._day_cache is None or self._day_cache["date"] != day
+        if result.round_trips or new_day or self._candles_since_rollup >= ROLLUP_EVERY:
+            session.flush()
+            self._performance_daily(session, day)
+            self._candles_since_rollup = 0
+        return values
 
     def _performance_daily(self, session: Session, day: date) -> None:
         """The spec's `performance_daily`: this user's bots of this strategy, summed."""
@@ -437,10 +473,12 @@ class DbBotStore:
         perf.roi_percentage = (end - start) / start * HUNDRED if start else ZERO
 
     def set_status(self, status: BotStatus, reason: str | None = None) -> None:
-        """Record a lifecycle transition."""
+        """Record a lifecycle transition (and bring `performance_daily` up to date on a stop)."""
         with session_scope(self.factory) as session:
             repo = BotRepository(session)
             repo.set_status(repo.get(self.bot_id), status, reason)
+            if status in (BotStatus.STOPPED, BotStatus.HALTED) and self._day_cache is not None:
+                self._performance_daily(session, self._day_cache["date"])
 
     def status(self) -> BotStatus:
         """The bot's stored status (a stop request shows here)."""
