@@ -7,6 +7,7 @@ singletons.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -24,6 +25,7 @@ from aurumbotx.domain.markets import MarketRules
 from aurumbotx.risk.manager import RiskLimits
 
 if TYPE_CHECKING:
+    from aurumbotx.engine.bot import BotSpec
     from aurumbotx.engine.service import BotHandle
 
 from aurumbotx.messaging.bus import EventBus, InMemoryEventBus, RedisEventBus
@@ -196,6 +198,12 @@ def make_bot(container: Container, bot_id: int) -> BotHandle:
             return limiter.hit(user, "trade_orders").allowed
 
     risk = RiskManager(risk_limits(settings, risk_percentage, overrides), fee, order_gate=gate)
+    bot_store = DbBotStore(
+        container.session_factory,
+        bot_id,
+        exchange_name=exchange_settings.name,
+        record_candles=kind == "live",
+    )
     if spec.mode is TradingMode.PAPER:
         exchange: Any = PaperExchange(
             {spec.quote: spec.capital},
@@ -204,13 +212,14 @@ def make_bot(container: Container, bot_id: int) -> BotHandle:
             rules=rules,
         )
     else:
-        exchange = make_live_exchange(container, spec.user_id, overrides.get("api_key_id"))
-    bot_store = DbBotStore(
-        container.session_factory,
-        bot_id,
-        exchange_name=exchange_settings.name,
-        record_candles=kind == "live",
-    )
+
+        def on_retry(attempt: int, error: Exception, delay: float) -> None:
+            bot_store.log_error(
+                f"exchange error, retry {attempt} in {delay:.1f} s: {error}",
+                {"kind": type(error).__name__, "attempt": attempt},
+            )
+
+        exchange = make_live_exchange(container, spec, overrides.get("api_key_id"), on_retry)
     feed: Any
     if kind == "replay":
         if target is not None:
@@ -252,6 +261,34 @@ class CcxtOhlcvSource:
         return int(self._client.milliseconds())
 
 
-def make_live_exchange(container: Container, user_id: int, api_key_id: object) -> Any:
+def make_live_exchange(
+    container: Container,
+    spec: BotSpec,
+    key_id: object,
+    on_retry: Callable[[int, Exception, float], None] | None = None,
+) -> Any:
     """The ccxt client for a live bot, with the user's decrypted exchange key."""
-    raise ConfigError("live trading needs the ccxt exchange client, which is not configured yet")
+    from aurumbotx.data.download import RetryPolicy
+    from aurumbotx.db.engine import session_scope
+    from aurumbotx.db.repositories.api_keys import ApiKeyRepository
+    from aurumbotx.execution.ccxt_client import CcxtExchangeClient
+
+    exchange = container.settings.exchange
+    with session_scope(container.session_factory) as session:
+        credentials = ApiKeyRepository(session, container.secret_box).decrypt_for_use(
+            spec.user_id,
+            exchange.name,
+            key_id=int(str(key_id)) if key_id is not None else None,
+            testnet=None if key_id is not None else exchange.testnet,
+        )
+    return CcxtExchangeClient.connect(
+        exchange.name,
+        credentials.api_key,
+        credentials.secret,
+        base_url=exchange.base_url,
+        testnet=credentials.is_testnet,
+        timeout_seconds=exchange.timeout_seconds,
+        fee_rate=exchange.fee_rate,
+        retry=RetryPolicy(on_retry=on_retry),
+        pairs=spec.pairs,
+    )

@@ -93,8 +93,11 @@ class BacktestResult:
 
     def equity_curve(self) -> list[list[float]]:
         """[[timestamp_ms, equity], ...]."""
-        index_ms = self.equity.index.as_unit("ms").asi8 if len(self.equity) else []
-        return [[int(ts), float(v)] for ts, v in zip(index_ms, self.equity.to_numpy(), strict=True)]
+        if not len(self.equity):
+            return []
+        times = self.equity.index.as_unit("ms").asi8.tolist()
+        values = self.equity.to_numpy(dtype="float64").tolist()
+        return list(map(list, zip(times, values, strict=True)))
 
     def to_json_dict(self) -> dict[str, Any]:
         """The documented JSON structure."""
@@ -123,7 +126,9 @@ class BacktestResult:
     def write_json(self, path: Path) -> None:
         """Write the JSON file (atomically)."""
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json_dict(), indent=1, default=str), encoding="utf-8")
+        # Compact: a million-candle equity curve indented would triple the time and size.
+        text = json.dumps(self.to_json_dict(), separators=(",", ":"), default=str)
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
 
 

@@ -227,7 +227,7 @@ class BotRunner:
         self.history[pair].append(candle)
         self._events = []
         signal = self.signal(pair)
-        before = {o.client_order_id: o for o in self.exchange.open_orders(pair)}
+        before = {o.client_order_id: o for o in self._engine_orders(pair)}
         self.router.sent.clear()
         closed_before = len(self.engine.portfolio.closed)
         self.engine.on_candle(candle, signal)
@@ -288,9 +288,24 @@ class BotRunner:
         """The events of the last processed candle."""
         return self._events
 
+    def _engine_orders(self, pair: str) -> list[Order]:
+        """The pair's orders the engine waits on (asking the exchange would cost a request)."""
+        engine = self.engine
+        orders = list(engine.protective.get(pair, ()))
+        for book in (engine.pending_entries, engine.pending_exits):
+            if pair in book:
+                orders.append(book[pair])
+        return orders
+
     def is_flat(self) -> bool:
-        """No position and no open order."""
-        return not self.engine.portfolio.positions and not self.exchange.open_orders()
+        """No position and no order the engine waits on."""
+        engine = self.engine
+        return not (
+            engine.portfolio.positions
+            or engine.pending_entries
+            or engine.pending_exits
+            or any(engine.protective.values())
+        )
 
     @property
     def halted_reason(self) -> str | None:

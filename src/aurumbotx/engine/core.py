@@ -163,6 +163,9 @@ class TradingEngine:
         for order in self.protective.pop(pair, ()):
             if order.status is _OPEN:
                 self.router.cancel(order, now)
+        entry = self.pending_entries.pop(pair, None)
+        if entry is not None and not entry.status.is_final:
+            self.router.cancel(entry, now)  # the rest of a partly filled entry
         self.risk.check_exit(amount=amount, now_ts=now)
         order = Order(
             client_order_id=client_order_id(self.bot_id, pair, candle_ts, OrderTag.EXIT),
@@ -185,19 +188,30 @@ class TradingEngine:
         self.fill_count += 1
         pair = fill.pair
         if fill.side is _BUY:
-            entry = self.pending_entries.pop(pair, None)
+            entry = self._settled(self.pending_entries, pair, fill)
             self.portfolio.apply_fill(fill)
             position = self.portfolio.positions[pair]
-            signal = entry.signal if entry is not None else None
+            signal = entry.signal if entry is not None else position.signal
             position.signal = signal
-            self._protect(pair, fill, candle.ts, signal)
+            if entry is None or entry.status is _FILLED:
+                self._protect(pair, fill, candle.ts, signal)
             self._emit("OrderFilled", fill.ts, pair, {"fill": fill})
             return
-        self.pending_exits.pop(pair, None)
+        self._settled(self.pending_exits, pair, fill)
         if fill.tag in (OrderTag.STOP_LOSS, OrderTag.TAKE_PROFIT):
             self.protective.pop(pair, None)
         trip = self.portfolio.apply_fill(fill, reason=_exit_reason(fill.tag))
         self._emit("OrderFilled", fill.ts, pair, {"fill": fill, "round_trip": trip})
+
+    @staticmethod
+    def _settled(book: dict[str, Order], pair: str, fill: Fill) -> Order | None:
+        """The pending order this fill belongs to; forgotten once it is completely filled."""
+        order = book.get(pair)
+        if order is None or order.client_order_id != fill.client_order_id:
+            return None
+        if order.status.is_final:
+            del book[pair]
+        return order
 
     def _protect(self, pair: str, fill: Fill, candle_ts: int, signal: Signal | None) -> None:
         risk = self.risk

@@ -3,6 +3,7 @@
 ccxt error (and subclasses)                                   AurumBotX error
 -----------------------------------------------------------   ------------------------------
 RateLimitExceeded, DDoSProtection (HTTP 429 / 418)            RateLimitedError (retry_after)
+InvalidNonce (Binance -1021, timestamp outside recvWindow)    TemporaryExchangeError (clock)
 NetworkError, RequestTimeout, ExchangeNotAvailable,
 OnMaintenance, and the rest of ccxt's recoverable
 OperationFailed branch (BadResponse, CancelPending, ...)      TemporaryExchangeError
@@ -10,6 +11,7 @@ AuthenticationError, PermissionDenied, AccountSuspended       AuthenticationErro
 InsufficientFunds                                             InsufficientFundsError
 OrderNotFound                                                 OrderNotFoundError
 InvalidOrder                                                  InvalidOrderError
+BadRequest whose message is a filter failure (Binance -1013)  InvalidOrderError
 BadSymbol, BadRequest, ArgumentsRequired                      PermanentExchangeError
 anything else                                                 PermanentExchangeError
 
@@ -45,6 +47,10 @@ T = TypeVar("T")
 
 MAX_MESSAGE_LENGTH = 240
 _RETRY_AFTER_IN_TEXT = re.compile(r"retry[-_ ]?after[\"']?\s*[:=]?\s*[\"']?(\d+(?:\.\d+)?)", re.I)
+
+# Binance's -1013 "Filter failure: NOTIONAL" (MIN_NOTIONAL, PERCENT_PRICE, ...) is a BadRequest
+# in ccxt's tables, yet it is an order the market refuses, exactly like LOT_SIZE (InvalidOrder).
+_FILTER_FAILURE = "filter failure"
 
 # Order matters: the first matching class wins, so subclasses come before their parents
 # (RateLimitExceeded and DDoSProtection are NetworkErrors; OrderNotFound is an InvalidOrder;
@@ -128,9 +134,14 @@ def map_ccxt_error(exc: BaseException, headers: Mapping[str, Any] | None = None)
         return RateLimitedError(
             f"rate limited by the exchange: {detail}", retry_after=retry_after_of(exc, headers)
         )
+    if isinstance(exc, ccxt.InvalidNonce):
+        # Binance -1021: our clock is off; the client resynchronises it before retrying.
+        return TemporaryExchangeError(f"clock out of sync with the exchange: {detail}")
     if isinstance(exc, _TEMPORARY):
         what = "timed out" if isinstance(exc, ccxt.RequestTimeout) else "unavailable"
         return TemporaryExchangeError(f"exchange {what}: {detail}")
+    if isinstance(exc, ccxt.BadRequest) and _FILTER_FAILURE in detail.lower():
+        return InvalidOrderError(f"invalid order: {detail}")
     for classes, ours, label in _MAPPING:
         if isinstance(exc, classes):
             return ours(f"{label}: {detail}")

@@ -129,11 +129,11 @@ def test_dropped_connection_and_delay(emulator: BinanceEmulator) -> None:
 
 def test_unknown_routes_and_added_routes(emulator: BinanceEmulator) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.urlopen(f"{emulator.base_url}/api/v3/account", timeout=5)  # noqa: S310
+        urllib.request.urlopen(f"{emulator.base_url}/api/v3/allOrderList", timeout=5)  # noqa: S310
     assert caught.value.code == 404
-    emulator.add_route("GET", "/api/v3/account", lambda req, state: Response({"balances": []}))
-    with urllib.request.urlopen(f"{emulator.base_url}/api/v3/account", timeout=5) as reply:  # noqa: S310
-        assert json.loads(reply.read()) == {"balances": []}
+    emulator.add_route("GET", "/api/v3/allOrderList", lambda req, state: Response([]))
+    with urllib.request.urlopen(f"{emulator.base_url}/api/v3/allOrderList", timeout=5) as reply:  # noqa: S310
+        assert json.loads(reply.read()) == []
 
 
 def test_real_ccxt_against_the_emulator(emulator: BinanceEmulator) -> None:

@@ -1,12 +1,15 @@
-"""Binance spot public REST endpoints: ping, time, exchangeInfo and klines.
+"""Binance spot public REST endpoints: ping, time, exchangeInfo, klines and tickers.
 
 Answers have Binance's shapes (what ccxt parses): exchangeInfo symbols with PRICE_FILTER,
 LOT_SIZE and NOTIONAL filters, status TRADING and SPOT permissions; klines as 12-column rows
-of strings and numbers. Errors are Binance's JSON ``{"code": -11xx, "msg": ...}`` with HTTP 400.
+of strings and numbers; tickers at the emulator's current price of each symbol (the price
+trading uses; a market without a price is left out). Errors are Binance's JSON
+``{"code": -11xx, "msg": ...}`` with HTTP 400.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -173,9 +176,75 @@ def klines(request: Request, state: EmulatorState) -> Response:
     return Response(rows)
 
 
+def _priced_markets(
+    request: Request, state: EmulatorState
+) -> list[tuple[MarketSpec, Decimal]] | Response:
+    wanted = request.params.get("symbol")
+    with state.lock:
+        markets = list(state.markets.values())
+        prices = dict(state.spot.prices)
+    if wanted is not None:
+        markets = [m for m in markets if m.exchange_id == wanted]
+        if not markets or markets[0].symbol not in prices:
+            return binance_error(-1121, "Invalid symbol.")
+    return [(m, prices[m.symbol]) for m in markets if m.symbol in prices]
+
+
+def _one_or_all(request: Request, rows: list[dict[str, Any]]) -> Response:
+    return Response(rows[0] if request.params.get("symbol") is not None else rows)
+
+
+def ticker_price(request: Request, state: EmulatorState) -> Response:
+    """GET /api/v3/ticker/price (one symbol, or all)."""
+    priced = _priced_markets(request, state)
+    if isinstance(priced, Response):
+        return priced
+    rows = [{"symbol": m.exchange_id, "price": f"{p:.8f}"} for m, p in priced]
+    return _one_or_all(request, rows)
+
+
+def ticker_24hr(request: Request, state: EmulatorState) -> Response:
+    """GET /api/v3/ticker/24hr: a flat day at the current price (no volume is simulated)."""
+    priced = _priced_markets(request, state)
+    if isinstance(priced, Response):
+        return priced
+    now = state.now_ms()
+    rows = []
+    for market, price in priced:
+        text = f"{price:.8f}"
+        rows.append(
+            {
+                "symbol": market.exchange_id,
+                "priceChange": "0.00000000",
+                "priceChangePercent": "0.000",
+                "weightedAvgPrice": text,
+                "prevClosePrice": text,
+                "lastPrice": text,
+                "lastQty": "0.00000000",
+                "bidPrice": text,
+                "bidQty": "0.00000000",
+                "askPrice": text,
+                "askQty": "0.00000000",
+                "openPrice": text,
+                "highPrice": text,
+                "lowPrice": text,
+                "volume": "0.00000000",
+                "quoteVolume": "0.00000000",
+                "openTime": now - 86_400_000,
+                "closeTime": now,
+                "firstId": -1,
+                "lastId": -1,
+                "count": 0,
+            }
+        )
+    return _one_or_all(request, rows)
+
+
 PUBLIC_ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "/api/v3/ping"): ping,
     ("GET", "/api/v3/time"): server_time,
     ("GET", "/api/v3/exchangeInfo"): exchange_info,
     ("GET", "/api/v3/klines"): klines,
+    ("GET", "/api/v3/ticker/price"): ticker_price,
+    ("GET", "/api/v3/ticker/24hr"): ticker_24hr,
 }

@@ -1,11 +1,18 @@
-"""A real ccxt Binance client pointed at the emulator (the testing kit may import ccxt)."""
+"""Real ccxt clients pointed at the emulator (the testing kit may import ccxt).
+
+`make_ccxt_binance` gives the raw ccxt instance (market-data tests); `make_exchange_client`
+gives our live `CcxtExchangeClient` on the emulator, with short timeouts and retry delays.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import ccxt
 
+from aurumbotx.data.download import RetryPolicy
+from aurumbotx.execution.ccxt_client import CcxtExchangeClient
 from aurumbotx.execution.ccxt_factory import create_ccxt_exchange
 
 
@@ -18,3 +25,25 @@ def make_ccxt_binance(
     )
     assert isinstance(exchange, ccxt.binance)  # noqa: S101 - create_ccxt_exchange("binance")
     return exchange
+
+
+def make_exchange_client(
+    base_url: str,
+    api_key: str,
+    secret: str,
+    *,
+    timeout_seconds: float = 2.0,
+    attempts: int = 4,
+    base_delay: float = 0.05,
+    fee_rate: str = "0.001",
+) -> CcxtExchangeClient:
+    """Our live client on the emulator's account `api_key` (shared ccxt instance per key)."""
+    return CcxtExchangeClient.connect(
+        "binance",
+        api_key,
+        secret,
+        base_url=base_url,
+        timeout_seconds=timeout_seconds,
+        fee_rate=Decimal(fee_rate),
+        retry=RetryPolicy(attempts=attempts, base_delay=base_delay, max_delay=base_delay * 4),
+    )

@@ -11,13 +11,22 @@ from aurumbotx.testing.emulator.state import EmulatorState
 
 @dataclass(slots=True)
 class Request:
-    """What a handler sees of an HTTP request (query and form parameters merged)."""
+    """What a handler sees of an HTTP request (query and form parameters merged).
+
+    `query` and `body` are kept raw: a signature is checked over the exact bytes that were sent.
+    """
 
     method: str
     path: str
     params: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    query: str = ""
+
+    def header(self, name: str) -> str | None:
+        """A header's value, whatever the case of its name."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
 
 
 @dataclass(slots=True)

@@ -2,14 +2,20 @@
 
 `BinanceEmulator` runs a `ThreadingHTTPServer` on a free port in a background thread
 (``with BinanceEmulator() as emu: emu.base_url``). Requests are dispatched through a route
-table ``(method, path) -> handler(request, state)``; the public market-data routes are
-installed by default, and `add_route` lets later code add signed account/order endpoints that
-keep their data in the same `EmulatorState`.
+table ``(method, path) -> handler(request, state)``: the public market-data routes and the
+signed account/order routes are installed by default; `add_route` adds or replaces one.
 
-Fault injection, at runtime, for the next N matching requests (optionally one path only, after
-letting some through, or for ever): an error status (429 and 418 with Retry-After and Binance's
-``{"code": -1003}`` body, 5xx), a delay (a client timeout), or a dropped connection. Every
-request is recorded (method, path, parameters, time, answered status) for assertions.
+Trading: accounts (API key, secret, balances; several per emulator), prices set at runtime or
+scripted per distinct market order, order faults (partial fills, forced rejections); the rules
+are in `spot`, the signature checks in `signing`. State lives as long as the emulator, so a bot
+process may be killed and restarted against it.
+
+Fault injection, at runtime, for the next N matching requests (optionally one path and method
+only, after letting some through, or for ever): an error status (429 and 418 with Retry-After
+and Binance's ``{"code": -1003}`` body, 5xx), a delay (a client timeout), or a dropped
+connection, each either BEFORE the request is processed or AFTER it (the order exists, the
+answer is lost). Every request is recorded (method, path, parameters, time, answered status,
+the endpoint's own status) for assertions.
 """
 
 from __future__ import annotations
@@ -32,8 +38,18 @@ from aurumbotx.data.frames import CandleArrays
 from aurumbotx.data.readers import load_candles
 from aurumbotx.domain.timeframes import timeframe_to_ms
 from aurumbotx.domain.values import Pair
+from aurumbotx.testing.emulator.binance_private import PRIVATE_ROUTES
 from aurumbotx.testing.emulator.binance_public import PUBLIC_ROUTES
 from aurumbotx.testing.emulator.messages import Handler, Request, Response, binance_error
+from aurumbotx.testing.emulator.spot import (
+    INSUFFICIENT_BALANCE,
+    PARTIAL,
+    REJECT,
+    Account,
+    OrderFault,
+    SpotOrder,
+    Trade,
+)
 from aurumbotx.testing.emulator.state import (
     DELAY,
     DROP,
@@ -102,25 +118,39 @@ class _Handler(BaseHTTPRequestHandler):
         if body and "form-urlencoded" in (self.headers.get("Content-Type") or ""):
             params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         headers = dict(self.headers.items())
-        return Request(method, url.path, params, headers, body)
+        return Request(method, url.path, params, headers, body, url.query)
 
     def _dispatch(self, method: str) -> None:
         emulator = self.server.emulator
         request = self._read_request(method)
         record = emulator.state.record(method, request.path, request.params)
-        fault = emulator.state.take_fault(request.path)
-        if fault is not None and fault.action == DROP:
-            self._drop()
+        fault = emulator.state.take_fault(request.path, method)
+        before = fault if fault is not None and not fault.after else None
+        after = fault if fault is not None and fault.after else None
+        if before is not None and not self._survive(before):
             return
-        if fault is not None and fault.action == DELAY and emulator.stopping.wait(fault.seconds):
-            self._drop()  # shutting down mid-delay: hang up rather than hold the server
-            return
-        if fault is not None and fault.action == STATUS:
-            response = _fault_response(fault)
+        if before is not None and before.action == STATUS:
+            response = _fault_response(before)
         else:
             response = emulator.handle(request)
+            record.handled_status = response.status
+        if after is not None:
+            if not self._survive(after):
+                return
+            if after.action == STATUS:
+                response = _fault_response(after)
         record.status = response.status
         self._send(response)
+
+    def _survive(self, fault: Fault) -> bool:
+        """Apply a drop or a delay; False when the connection was dropped."""
+        if fault.action == DROP:
+            self._drop()
+            return False
+        if fault.action == DELAY and self.server.emulator.stopping.wait(fault.seconds):
+            self._drop()  # shutting down mid-delay: hang up rather than hold the server
+            return False
+        return True
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -161,7 +191,7 @@ class BinanceEmulator:
 
     def __init__(self, state: EmulatorState | None = None) -> None:
         self.state = state or EmulatorState()
-        self.routes: dict[tuple[str, str], Handler] = dict(PUBLIC_ROUTES)
+        self.routes: dict[tuple[str, str], Handler] = PUBLIC_ROUTES | PRIVATE_ROUTES
         self.stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -289,10 +319,23 @@ class BinanceEmulator:
         path: str | None = None,
         skip: int = 0,
         body: Any = None,
+        method: str | None = None,
+        after_processing: bool = False,
     ) -> Fault:
         """Answer matching requests with `status` (429/418 carry Binance's -1003 body)."""
         return self.add_fault(
-            Fault(STATUS, status, retry_after, 0.0, body, path, skip=skip, times=times)
+            Fault(
+                STATUS,
+                status,
+                retry_after,
+                0.0,
+                body,
+                path,
+                skip=skip,
+                times=times,
+                method=_method(method),
+                after=after_processing,
+            )
         )
 
     def rate_limit_next(
@@ -305,18 +348,138 @@ class BinanceEmulator:
         """Let `ok` matching requests through, then fail every later one (an outage)."""
         return self.fail_next(None, status=status, path=path, skip=ok)
 
-    def delay_next(self, times: int = 1, *, seconds: float, path: str | None = None) -> Fault:
-        """Answer matching requests only after `seconds` (provokes client timeouts)."""
-        return self.add_fault(Fault(DELAY, seconds=seconds, path=path, times=times))
+    def delay_next(
+        self,
+        times: int = 1,
+        *,
+        seconds: float,
+        path: str | None = None,
+        method: str | None = None,
+        after_processing: bool = False,
+    ) -> Fault:
+        """Answer matching requests only after `seconds` (provokes client timeouts).
 
-    def drop_next(self, times: int | None = 1, *, path: str | None = None, skip: int = 0) -> Fault:
-        """Close matching connections without answering."""
-        return self.add_fault(Fault(DROP, path=path, skip=skip, times=times))
+        By default the request waits before it is processed (and a signed one older than its
+        recvWindow by then is refused); `after_processing` executes it at once and delays only
+        the answer.
+        """
+        return self.add_fault(
+            Fault(
+                DELAY,
+                seconds=seconds,
+                path=path,
+                times=times,
+                method=_method(method),
+                after=after_processing,
+            )
+        )
+
+    def drop_next(
+        self,
+        times: int | None = 1,
+        *,
+        path: str | None = None,
+        skip: int = 0,
+        method: str | None = None,
+        after_processing: bool = False,
+    ) -> Fault:
+        """Close matching connections without answering (after executing them, if asked)."""
+        return self.add_fault(
+            Fault(
+                DROP,
+                path=path,
+                skip=skip,
+                times=times,
+                method=_method(method),
+                after=after_processing,
+            )
+        )
+
+    def partial_fill_next(self, fraction: str | Decimal, times: int = 1) -> OrderFault:
+        """The next accepted orders fill only `fraction` at first; the rest on a later tick."""
+        fault = OrderFault(PARTIAL, times, fraction=Decimal(fraction))
+        with self.state.lock:
+            self.state.spot.faults.append(fault)
+        return fault
+
+    def reject_next(
+        self, times: int = 1, *, code: int = -2010, msg: str = INSUFFICIENT_BALANCE
+    ) -> OrderFault:
+        """Refuse the next orders with Binance's `code` and `msg` (e.g. -1013 filter failures)."""
+        fault = OrderFault(REJECT, times, code=code, msg=msg)
+        with self.state.lock:
+            self.state.spot.faults.append(fault)
+        return fault
 
     def clear_faults(self) -> None:
-        """Remove every fault: the emulator behaves again."""
+        """Remove every fault, HTTP and order faults alike: the emulator behaves again."""
         with self.state.lock:
             self.state.faults.clear()
+            self.state.spot.faults.clear()
+
+    # -- trading -------------------------------------------------------------------------
+
+    def add_account(
+        self, api_key: str, secret: str, balances: dict[str, str | int | Decimal] | None = None
+    ) -> Account:
+        """Open an account reached with `api_key`, whose requests `secret` signs."""
+        funds = {asset: Decimal(amount) for asset, amount in (balances or {}).items()}
+        with self.state.lock:
+            return self.state.spot.add_account(api_key, secret, funds)
+
+    def set_fees(self, rate: str | Decimal, *, asset: str = "quote") -> None:
+        """Fee rate on notional and the asset charged: "quote", "received" or e.g. "BNB"."""
+        with self.state.lock:
+            self.state.spot.fee_rate = Decimal(rate)
+            self.state.spot.fee_asset = asset
+
+    def set_price(self, pair: str, price: str | int | Decimal) -> list[Trade]:
+        """Move the pair's price (a tick): resting orders it crosses fill; returns the trades."""
+        symbol = self._known(pair)
+        with self.state.lock:
+            return self.state.spot.set_price(symbol, Decimal(price), self.state.now_ms())
+
+    def set_price_script(self, pair: str, prices: list[str] | list[Decimal]) -> None:
+        """Fill the pair's next distinct market orders at these prices, one each, in order."""
+        symbol = self._known(pair)
+        with self.state.lock:
+            self.state.spot.set_script(symbol, [Decimal(p) for p in prices])
+
+    def orders(self, api_key: str | None = None, pair: str | None = None) -> list[SpotOrder]:
+        """Orders accepted so far (of one account and pair, when given), oldest first."""
+        symbol = Pair.parse(pair).symbol if pair is not None else None
+        with self.state.lock:
+            return [
+                o
+                for o in self.state.spot.orders
+                if (api_key is None or o.api_key == api_key)
+                and (symbol is None or o.symbol == symbol)
+            ]
+
+    def trades(self, api_key: str | None = None) -> list[Trade]:
+        """Executions so far (of one account, when given), oldest first."""
+        with self.state.lock:
+            owned = {
+                o.order_id
+                for o in self.state.spot.orders
+                if api_key is None or o.api_key == api_key
+            }
+            return [t for t in self.state.spot.trades if t.order_id in owned]
+
+    def balances(self, api_key: str) -> dict[str, tuple[Decimal, Decimal]]:
+        """(free, locked) per asset of an account."""
+        with self.state.lock:
+            account = self.state.spot.accounts[api_key]
+            return {
+                a: (account.free.get(a, Decimal(0)), account.locked.get(a, Decimal(0)))
+                for a in account.assets()
+            }
+
+    def _known(self, pair: str) -> str:
+        symbol = Pair.parse(pair).symbol
+        if symbol not in self.state.markets:
+            self.add_market(symbol)
+        return symbol
 
     # -- inspecting ----------------------------------------------------------------------
 
@@ -329,3 +492,7 @@ class BinanceEmulator:
         """Forget the recorded requests."""
         with self.state.lock:
             self.state.requests.clear()
+
+
+def _method(method: str | None) -> str | None:
+    return method.upper() if method is not None else None

@@ -1,8 +1,9 @@
 """The emulator's state: markets, candles, injected faults and the log of received requests.
 
 One `EmulatorState` per emulator, shared by its request threads under one lock. Endpoint
-handlers read and change it; tests arrange it (markets, candles, faults) and inspect it
-(recorded requests). Signed endpoints added later keep their accounts and orders here too.
+handlers read and change it; tests arrange it (markets, candles, accounts, prices, faults) and
+inspect it (recorded requests, orders, trades). Accounts, orders, trades and prices live in its
+`spot` book (`aurumbotx.testing.emulator.spot`), changed only with the lock held.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from aurumbotx.data.frames import CandleArrays
 from aurumbotx.domain.values import Pair
+from aurumbotx.testing.emulator.spot import SpotBook
 
 STATUS = "status"
 DELAY = "delay"
@@ -49,7 +51,10 @@ class Fault:
     """Misbehaviour for matching requests: an error status, a delay or a dropped connection.
 
     The first `skip` matching requests pass untouched; the next `times` (None: every one
-    after that, i.e. a permanent outage) get the fault.
+    after that, i.e. a permanent outage) get the fault. `path` and `method` (None: any) select
+    the requests. With `after` the request is processed first and only its answer is lost,
+    late or replaced: an order accepted while the client sees a timeout, a dropped connection
+    or a 5xx, the classic duplicate-order trap.
     """
 
     action: str
@@ -62,10 +67,14 @@ class Fault:
     times: int | None = 1
     seen: int = 0
     applied: int = 0
+    method: str | None = None
+    after: bool = False
 
-    def claims(self, path: str) -> bool:
+    def claims(self, path: str, method: str | None = None) -> bool:
         """Count a request to `path`; True when this fault applies to it."""
         if self.path is not None and self.path != path:
+            return False
+        if self.method is not None and method is not None and self.method != method.upper():
             return False
         if self.times is not None and self.applied >= self.times:
             return False
@@ -78,13 +87,18 @@ class Fault:
 
 @dataclass(slots=True)
 class RecordedRequest:
-    """A request the emulator received, and the status it answered (None: dropped)."""
+    """A request the emulator received and the status it answered (None: dropped).
+
+    `handled_status` is what the endpoint itself answered (None: the request never reached
+    it); it differs from `status` when a fault hit after processing.
+    """
 
     method: str
     path: str
     params: dict[str, str]
     time: float
     status: int | None = None
+    handled_status: int | None = None
 
 
 @dataclass
@@ -95,6 +109,7 @@ class EmulatorState:
     candles: dict[tuple[str, str], CandleArrays] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
+    spot: SpotBook = field(default_factory=SpotBook)
     clock: Callable[[], float] = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -106,11 +121,11 @@ class EmulatorState:
         """The market whose Binance id (BTCUSDT) is `market_id`."""
         return next((m for m in self.markets.values() if m.exchange_id == market_id), None)
 
-    def take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, path: str, method: str | None = None) -> Fault | None:
         """The first fault that applies to this request to `path`, if any."""
         with self.lock:
             for fault in self.faults:
-                if fault.claims(path):
+                if fault.claims(path, method):
                     return fault
         return None
 

@@ -1,0 +1,264 @@
+"""Live-mode bots (the ccxt client, real ccxt) against the Binance emulator over HTTP.
+
+The candles come from a replay so that runs are deterministic; orders go through ccxt to the
+emulator, whose market orders fill at a scripted price per distinct order. A run killed with
+SIGKILL (including once between "order accepted by the exchange" and "answer stored") must end
+with the orders and fills of an uninterrupted run, and no order twice on the exchange.
+"""
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from aurumbotx.bootstrap import build_container
+from aurumbotx.config import get_settings
+from aurumbotx.db.engine import session_scope
+from aurumbotx.db.repositories.bots import BotRepository
+from aurumbotx.db.repositories.strategies import StrategyRepository
+from aurumbotx.testing.cli import cli_executable, run_cli
+from aurumbotx.testing.emulator.server import BinanceEmulator
+from aurumbotx.testing.market import load_shared_candles
+
+PAIR = "BTC/USDT"
+ORDER = "/api/v3/order"
+MAINNET = {"AURUMBOTX_EXCHANGE__TESTNET": "false"}
+PRICES = [f"{100 + (i % 7) * 0.5:.2f}" for i in range(400)]
+
+
+@pytest.fixture
+def candle_file(tmp_path: Path) -> Path:
+    frame = load_shared_candles("binance_BTC-USDT_1h", rows=500)
+    out = frame.reset_index()
+    out["timestamp"] = out["timestamp"].astype("datetime64[ms, UTC]").astype("int64")
+    path = tmp_path / "btc_1h.csv"
+    out.to_csv(path, index=False)
+    return path
+
+
+def make_emulator() -> BinanceEmulator:
+    emu = BinanceEmulator()
+    emu.start()
+    emu.add_market(PAIR, tick_size="0.01", step_size="0.00001", min_notional="5")
+    emu.add_account("key-a", "secret-a", {"USDT": "10000"})
+    emu.set_fees("0.001", asset="quote")
+    emu.set_price_script(PAIR, PRICES)
+    return emu
+
+
+def live_bot(env: dict[str, str], candles: Path) -> int:
+    """A user, an encrypted key and a live-mode bot replaying `candles` (created in-process)."""
+    os.environ.update(env)
+    get_settings.cache_clear()
+    if (
+        run_cli("users", "list", env=env).returncode != 0
+        or "alice" not in run_cli("users", "list", env=env).stdout
+    ):
+        assert run_cli("db", "upgrade", env=env).returncode == 0
+        assert (
+            run_cli(
+                "users",
+                "create",
+                "-u",
+                "alice",
+                "-e",
+                "a@example.com",
+                "--password-stdin",
+                env=env,
+                input_text="password123\n",
+            ).returncode
+            == 0
+        )
+        added = run_cli(
+            "keys", "add", "--stdin", "--mainnet", env=env, input_text="key-a\nsecret-a\n"
+        )
+        assert added.returncode == 0, added.output
+        assert "secret-a" not in added.output
+    container = build_container(get_settings())
+    with session_scope(container.session_factory) as session:
+        strategy = StrategyRepository(session).get_or_create("sma_cross", "", {})
+        row = BotRepository(session).create(
+            user_id=1,
+            name="live replay",
+            strategy="sma_cross",
+            strategy_id=strategy.id,
+            parameters={"fast": 10, "slow": 50},
+            pairs=[PAIR],
+            timeframe="1h",
+            capital=Decimal(10_000),
+            risk_percentage=Decimal(100),
+            risk_limits={},
+            mode="live",
+            feed=f"replay:{candles}",
+            speed="max",
+        )
+        bot_id = row.id
+    container.close()
+    return bot_id
+
+
+def engine(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [cli_executable(), "engine", "--exit-when-idle"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **env},
+    )
+
+
+def db_path() -> Path:
+    return Path(os.environ["AURUMBOTX_HOME"]) / "aurumbotx.db"
+
+
+def bot_fills(bot_id: int) -> list[tuple[str, str, Decimal, Decimal]]:
+    with sqlite3.connect(db_path()) as conn:
+        rows = conn.execute(
+            "SELECT t.side, t.tag, f.price, f.amount FROM order_fills f "
+            "JOIN trades t ON t.id = f.trade_id WHERE f.bot_id = ? ORDER BY f.ts, f.id",
+            (bot_id,),
+        ).fetchall()
+    return [(s, t, Decimal(p), Decimal(a)) for s, t, p, a in rows]
+
+
+def progress(bot_id: int) -> int:
+    with sqlite3.connect(db_path()) as conn:
+        value = conn.execute("SELECT last_candle_ts FROM bots WHERE id = ?", (bot_id,)).fetchone()
+    return int(value[0] or 0)
+
+
+def test_live_bot_survives_kills_without_duplicate_orders(candle_file: Path) -> None:
+    reference_emu, emu = make_emulator(), make_emulator()
+    try:
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": reference_emu.base_url, **MAINNET}
+        reference = live_bot(env, candle_file)
+        done = engine(env)
+        assert done.wait(timeout=300) == 0, done.stderr.read() if done.stderr else ""
+        expected = bot_fills(reference)
+        assert len(expected) >= 8
+        reference_orders = reference_emu.orders("key-a")
+
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": emu.base_url, **MAINNET}
+        bot_id = live_bot(env, candle_file)
+        rng = random.Random(7)
+        kills = 0
+        hour = 3_600_000
+        for round_ in range(6):
+            before = len(emu.orders("key-a"))
+            targeted = round_ == 2
+            if targeted:
+                # Accepted by the exchange, answer held back: killed before it is stored.
+                emu.delay_next(seconds=20, path=ORDER, method="POST", after_processing=True)
+            target = progress(bot_id) + rng.randint(30, 120) * hour
+            proc = engine(env)
+            deadline = time.monotonic() + 90
+            while proc.poll() is None:
+                assert time.monotonic() < deadline, "no progress"
+                if targeted and len(emu.orders("key-a")) > before:
+                    time.sleep(0.2)
+                    break
+                if not targeted and progress(bot_id) >= target:
+                    break
+                time.sleep(0.01)
+            if proc.poll() is not None:
+                break
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+        assert kills >= 5
+        final = engine(env)
+        assert final.wait(timeout=300) == 0
+        got = bot_fills(bot_id)
+        assert got == expected
+        orders = emu.orders("key-a")
+        ids = [o.client_order_id for o in orders]
+        assert len(ids) == len(set(ids))
+        assert len(orders) == len(reference_orders)
+        with sqlite3.connect(db_path()) as conn:
+            status = conn.execute("SELECT status FROM bots WHERE id = ?", (bot_id,)).fetchone()[0]
+            pending = conn.execute(
+                "SELECT COUNT(*) FROM trades WHERE bot_id = ? AND status = 'PENDING'", (bot_id,)
+            ).fetchone()[0]
+        assert status == "stopped"
+        assert pending == 0
+    finally:
+        reference_emu.stop()
+        emu.stop()
+
+
+def _run_faulty(emu: BinanceEmulator, env: dict[str, str], candles: Path) -> tuple[int, str]:
+    """Run a live bot to its end; check it stopped with no order twice; its warnings/errors."""
+    bot_id = live_bot(env, candles)
+    proc = engine(env)
+    assert proc.wait(timeout=300) == 0
+    ids = [o.client_order_id for o in emu.orders("key-a")]
+    assert len(ids) == len(set(ids))
+    with sqlite3.connect(db_path()) as conn:
+        status = conn.execute("SELECT status FROM bots WHERE id = ?", (bot_id,)).fetchone()[0]
+        logs = [
+            m
+            for (m,) in conn.execute(
+                "SELECT message FROM system_logs WHERE level IN ('WARNING', 'ERROR')"
+            )
+        ]
+        rows = conn.execute(
+            "SELECT client_order_id, status, filled_amount FROM trades WHERE bot_id = ?",
+            (bot_id,),
+        ).fetchall()
+    db_ids = [r[0] for r in rows]
+    assert status == "stopped"
+    assert len(db_ids) == len(set(db_ids))
+    assert set(ids) <= set(db_ids)
+    # The database agrees with the exchange on every order it placed.
+    remote = {o.client_order_id: o for o in emu.orders("key-a")}
+    for cid, state, filled in rows:
+        if cid in remote and state != "REJECTED":
+            assert Decimal(filled) == Decimal(str(remote[cid].executed_qty)), cid
+    return bot_id, "\n".join(logs)
+
+
+def test_transport_faults_are_retried_logged_and_never_duplicate_an_order(
+    candle_file: Path,
+) -> None:
+    emu = make_emulator()
+    try:
+        env = {
+            "AURUMBOTX_EXCHANGE__BASE_URL": emu.base_url,
+            "AURUMBOTX_EXCHANGE__TIMEOUT_SECONDS": "2",
+            **MAINNET,
+        }
+        emu.rate_limit_next(1, retry_after=1, path=ORDER)
+        emu.fail_next(1, status=418, retry_after=1, path=ORDER)
+        emu.fail_next(1, status=503, path=ORDER, method="POST")
+        emu.delay_next(seconds=4, path=ORDER, method="POST", after_processing=True)
+        emu.drop_next(1, path=ORDER, method="POST", after_processing=True)
+        emu.partial_fill_next("0.5")
+        bot_id, logs = _run_faulty(emu, env, candle_file)
+        statuses = {r.status for r in emu.requests(ORDER)}
+        assert {429, 418, 503, None} <= statuses  # None: an answer that never came
+        for cause in ("429", "418", "Internal error", "timed out"):
+            assert cause in logs, cause
+        shown = run_cli("bot", "status", str(bot_id), env=env).output
+        assert "retry" in shown
+    finally:
+        emu.stop()
+
+
+def test_refused_orders_are_events_not_crashes(candle_file: Path) -> None:
+    emu = make_emulator()
+    try:
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": emu.base_url, **MAINNET}
+        emu.reject_next(code=-2010, msg="Account has insufficient balance for requested action.")
+        emu.reject_next(code=-1013, msg="Filter failure: NOTIONAL")
+        bot_id, logs = _run_faulty(emu, env, candle_file)
+        assert "insufficient balance" in logs
+        assert "Filter failure: NOTIONAL" in logs
+        shown = run_cli("bot", "status", str(bot_id), env=env).output
+        assert "insufficient balance" in shown or "NOTIONAL" in shown
+    finally:
+        emu.stop()
