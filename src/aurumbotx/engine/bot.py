@@ -323,11 +323,8 @@ class _IntentsFirst:
     def __init__(self, store: BotStore) -> None:
         self.store = store
 
-    def get(self, client_order_id: str) -> Order | None:
-        return self.store.get(client_order_id)
-
-    def save_intent(self, order: Order) -> None:
-        self.store.save_intent(order)
+    def save_intent(self, order: Order) -> Order | None:
+        return self.store.save_intent(order)
 
     def save_result(self, order: Order) -> None:
         """Committed by `commit_candle` with the rest of the candle."""

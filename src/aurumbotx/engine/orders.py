@@ -28,12 +28,8 @@ def client_order_id(bot_id: str, pair: str, candle_ts: int, tag: str) -> str:
 class OrderStore(Protocol):
     """Where order intents and their outcomes are kept (database in paper/live)."""
 
-    def get(self, client_order_id: str) -> Order | None:
-        """The stored order with this id, if any (decided before a restart)."""
-        ...
-
-    def save_intent(self, order: Order) -> None:
-        """Persist a new PENDING order before it is sent."""
+    def save_intent(self, order: Order) -> Order | None:
+        """Persist a new PENDING order before it is sent; the stored one when it exists."""
         ...
 
     def save_result(self, order: Order) -> None:
@@ -47,11 +43,11 @@ class MemoryOrderStore:
     def __init__(self) -> None:
         self.orders: dict[str, Order] = {}
 
-    def get(self, client_order_id: str) -> Order | None:
-        return self.orders.get(client_order_id)
-
-    def save_intent(self, order: Order) -> None:
-        self.orders[order.client_order_id] = order
+    def save_intent(self, order: Order) -> Order | None:
+        known = self.orders.get(order.client_order_id)
+        if known is None:
+            self.orders[order.client_order_id] = order
+        return known
 
     def save_result(self, order: Order) -> None:
         self.orders[order.client_order_id] = order
@@ -71,11 +67,10 @@ class OrderRouter:
         An order already decided before a restart (same deterministic id, not PENDING) is
         returned as stored and never sent again.
         """
-        known = self.store.get(order.client_order_id)
+        known = self.store.save_intent(order)
         if known is not None and known.status is not OrderStatus.PENDING:
             return known
         self.sent.append(order)
-        self.store.save_intent(order)
         try:
             answer = self.exchange.submit_order(order, now_ts)
         except ExchangeError as error:

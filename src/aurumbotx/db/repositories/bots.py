@@ -226,14 +226,16 @@ class DbBotStore:
             row = session.scalar(sa.select(Trade).where(Trade.client_order_id == client_order_id))
             return _order_of(row) if row is not None else None
 
-    def save_intent(self, order: Order) -> None:
-        """Commit the PENDING order before the exchange hears of it."""
+    def save_intent(self, order: Order) -> Order | None:
+        """Commit the PENDING order before the exchange hears of it; the stored one if any."""
         with session_scope(self.factory) as session:
-            exists = session.scalar(
-                sa.select(Trade.id).where(Trade.client_order_id == order.client_order_id)
+            row = session.scalar(
+                sa.select(Trade).where(Trade.client_order_id == order.client_order_id)
             )
-            if exists is None:
-                session.add(self._new_row(order))
+            if row is not None:
+                return _order_of(row)
+            session.add(self._new_row(order))
+            return None
 
     def save_result(self, order: Order) -> None:
         """Commit the exchange's answer."""
