@@ -182,6 +182,7 @@ def make_bot(container: Container, bot_id: int) -> BotHandle:
         spec = spec_of(row, exchange_settings.quote_asset)
         overrides = dict(row.risk_limits or {})
         risk_percentage = row.risk_percentage
+    configure_strategies(settings)
     strategy = create_strategy(spec.strategy, spec.parameters)
     kind, target = parse_feed(spec.feed)
     store = CandleStore(settings.candle_dir)
@@ -231,8 +232,30 @@ def make_bot(container: Container, bot_id: int) -> BotHandle:
         feed = ReplayFeed(frames, spec.timeframe, speed)
     else:
         feed = PollingFeed(CcxtOhlcvSource(container), spec.pairs, spec.timeframe)
-    runner = BotRunner(spec, strategy, exchange, bot_store, risk)
+    runner = BotRunner(
+        spec, strategy, exchange, bot_store, risk, on_record=_prediction_logger(spec.id)
+    )
     return BotHandle(runner=runner, feed=feed, control=bot_store)
+
+
+def configure_strategies(settings: Settings) -> None:
+    """Tell strategies where their resources are (the AI models directory)."""
+    from aurumbotx.strategies.ai_adaptive import AiAdaptiveStrategy
+
+    AiAdaptiveStrategy.models_dir = settings.home / "models"
+
+
+def _prediction_logger(bot_id: int) -> Callable[[Any], None]:
+    """The spec's `ai_prediction_generated` event for each live AI signal record."""
+    from aurumbotx.observability.logging import get_logger, log_ai_prediction
+
+    logger = get_logger("aurumbotx.ai").bind(bot_id=bot_id)
+
+    def log(record: Any) -> None:
+        data = record.to_dict()
+        log_ai_prediction(logger, str(data.get("pair")), data)
+
+    return log
 
 
 class CcxtOhlcvSource:

@@ -182,8 +182,19 @@ def test_risk_limits_act_identically_in_backtest_and_paper(
     limits = ["--stop-loss-pct", "1.5", "--take-profit-pct", "3", "--max-drawdown-pct", "6"]
     bot_id = start_bot(candle_file, *limits, "--risk", "50")
     out = tmp_path / "bt.json"
-    result = run_cli("backtest", "-s", "sma_cross", "-d", str(candle_file), "--json", str(out),
-                     "--no-record", "--risk", "50", *limits)
+    result = run_cli(
+        "backtest",
+        "-s",
+        "sma_cross",
+        "-d",
+        str(candle_file),
+        "--json",
+        str(out),
+        "--no-record",
+        "--risk",
+        "50",
+        *limits,
+    )
     assert result.returncode == 0, result.output
     data = json.loads(out.read_text())
     trades = data["trades"]
@@ -203,3 +214,70 @@ def test_risk_limits_act_identically_in_backtest_and_paper(
     assert "halted" in status
     assert "max drawdown 6 %" in status
     assert all(t["entry_time"] < halted["time"] for t in trades)
+
+
+def test_ai_adaptive_paper_bot_uses_the_live_path_and_trades_like_the_backtest(
+    home: Path, tmp_path: Path
+) -> None:
+    from aurumbotx.ml.artifact import save_artifact
+    from aurumbotx.testing.models import BTC_FILE, btc_model
+
+    artifact = btc_model()
+    save_artifact(artifact, home / "models")
+    frame = load_shared_candles(BTC_FILE, rows=6_000)
+    out = frame.reset_index()
+    out["timestamp"] = out["timestamp"].astype("datetime64[ms, UTC]").astype("int64")
+    candles = tmp_path / "binance_BTC-USDT_1h.csv"
+    out.to_csv(candles, index=False)
+
+    result = run_cli(
+        "bot",
+        "start",
+        "--strategy",
+        "ai_adaptive",
+        "--pairs",
+        "BTC/USDT",
+        "--timeframe",
+        "1h",
+        "--capital",
+        "10000",
+        "--mode",
+        "paper",
+        "--feed",
+        f"replay:{candles}",
+        "--param",
+        f"model={artifact.version}",
+        env={"AURUMBOTX_LOGGING__LEVEL": "INFO"},
+    )
+    assert result.returncode == 0, result.output
+    bot_id = int(result.stdout.split()[1])
+    assert "ai_prediction_generated" in result.stdout  # the live path logged its records
+    bt = tmp_path / "bt.json"
+    ran = run_cli(
+        "backtest",
+        "-s",
+        "ai_adaptive",
+        "-d",
+        str(candles),
+        "--param",
+        f"model={artifact.version}",
+        "--json",
+        str(bt),
+        "--no-record",
+        "--lookahead-sample",
+        "0",
+    )
+    assert ran.returncode == 0, ran.output
+    trades = json.loads(bt.read_text())["trades"]
+    assert trades, "the model should trade on this data"
+    got = fills(home / "aurumbotx.db", bot_id)
+    assert [Decimal(t["entry_price"]) for t in trades] == [f[3] for f in got if f[0] == "BUY"]
+    with sqlite3.connect(home / "aurumbotx.db") as conn:
+        why = conn.execute(
+            "SELECT signal_data FROM trades WHERE bot_id = ? AND tag = 'entry' LIMIT 1",
+            (bot_id,),
+        ).fetchone()[0]
+    record = json.loads(why)["signal"]["data"]
+    assert record["action"] == "BUY"
+    assert record["model_version"] == artifact.version
+    assert {"prediction", "members", "filters"} <= record.keys()

@@ -420,9 +420,7 @@ def check_timeframe(candles: dict[str, pd.DataFrame], timeframe: str) -> None:
     step = pd.Timedelta(milliseconds=timeframe_to_ms(timeframe))
     for pair, frame in candles.items():
         if len(frame) > 1:
-            smallest = pd.Timedelta(
-                milliseconds=int(np.diff(frame.index.as_unit("ms").asi8).min())
-            )
+            smallest = pd.Timedelta(milliseconds=int(np.diff(frame.index.as_unit("ms").asi8).min()))
             if smallest != step:
                 raise InvalidInputError(
                     f"{pair}: candles are {smallest} apart, not {timeframe}; "

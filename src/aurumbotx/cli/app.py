@@ -15,7 +15,16 @@ import typer
 
 import aurumbotx.cli.train_cmd as train_cmd
 from aurumbotx import __version__
-from aurumbotx.cli import backtest_cmd, bot_cmd, data_cmd, db_cmd, run_cmd, system_cmd, users_cmd
+from aurumbotx.cli import (
+    backtest_cmd,
+    bot_cmd,
+    data_cmd,
+    db_cmd,
+    keys_cmd,
+    run_cmd,
+    system_cmd,
+    users_cmd,
+)
 from aurumbotx.cli.state import err_console
 from aurumbotx.domain.errors import AurumBotXError
 
@@ -50,6 +59,7 @@ system_cmd.register(app)
 data_cmd.register(app)
 backtest_cmd.register(app)
 bot_cmd.register(app)
+keys_cmd.register(app)
 run_cmd.register(app)
 train_cmd.register(app)
 

@@ -170,6 +170,9 @@ def backtest(
     slippage_bps: str = typer.Option("0", "--slippage-bps", help="Slippage in basis points."),
     capital: str = typer.Option("10000", "--capital", help="Starting cash in the quote asset."),
     param: list[str] = typer.Option([], "--param", "-p", help="Strategy parameter key=value."),
+    model: str | None = typer.Option(
+        None, "--model", help="Model version for ai_adaptive (default: the pair's active one)."
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="Write metrics, trades, equity."),
     report: Path | None = typer.Option(
         None, "--report", help="Write a self-contained HTML report."
@@ -195,13 +198,18 @@ def backtest(
     """Backtest a strategy on history: fees, slippage, next-open fills, no lookahead."""
     from aurumbotx.backtest.lookahead import check_lookahead
     from aurumbotx.backtest.runner import BacktestConfig, check_timeframe, run_backtest
+    from aurumbotx.bootstrap import risk_limits
+    from aurumbotx.cli.models_cmd import models_dir
+    from aurumbotx.cli.state import settings
+    from aurumbotx.strategies.ai_adaptive import AiAdaptiveStrategy
     from aurumbotx.strategies.base import parse_params
     from aurumbotx.strategies.registry import create_strategy
 
-    from aurumbotx.bootstrap import risk_limits
-    from aurumbotx.cli.state import settings
-
-    chosen = create_strategy(strategy, dict(parse_params(param)))
+    AiAdaptiveStrategy.models_dir = models_dir()
+    params: dict[str, object] = dict(parse_params(param))
+    if model is not None:
+        params["model"] = model
+    chosen = create_strategy(strategy, params)
     overrides = {
         key: str(_decimal(value, f"--{key.replace('_', '-')}"))
         for key, value in (
@@ -233,6 +241,8 @@ def backtest(
     config.market_rules = rules
     with console.status(f"backtesting {chosen.describe()}"):
         result = run_backtest(chosen, frames, tf, config)
+    if isinstance(chosen, AiAdaptiveStrategy):
+        result.warnings[:0] = chosen.in_sample_warnings(frames, config.start, config.end)
     if lookahead_sample:
         with console.status("checking a sample of signals for lookahead"):
             for pair, frame in frames.items():
@@ -251,7 +261,7 @@ def backtest(
         f"final equity {result.final_equity:,.2f} (from {result.starting_capital:,.2f})"
     )
     for warning in result.warnings:
-        style = "bold red" if "LOOKAHEAD" in warning else "yellow"
+        style = "bold red" if "LOOKAHEAD" in warning or "IN-SAMPLE" in warning else "yellow"
         err_console.print(f"[{style}]warning:[/] {warning}", highlight=False)
     if json_out is not None:
         result.write_json(json_out)
@@ -285,9 +295,12 @@ def check_lookahead_cmd(
     from rich.progress import Progress
 
     from aurumbotx.backtest.lookahead import check_lookahead
+    from aurumbotx.cli.models_cmd import models_dir
+    from aurumbotx.strategies.ai_adaptive import AiAdaptiveStrategy
     from aurumbotx.strategies.base import parse_params
     from aurumbotx.strategies.registry import create_strategy
 
+    AiAdaptiveStrategy.models_dir = models_dir()
     chosen = create_strategy(strategy, dict(parse_params(param)))
     frames, _, _ = load_inputs([data], timeframe, exchange)
     (frame,) = frames.values()

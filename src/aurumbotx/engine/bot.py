@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
 
 from aurumbotx.domain.candles import CANDLE_COLUMNS, INDEX_NAME, Candle
 from aurumbotx.domain.enums import BotStatus, OrderStatus, TradingMode
-from aurumbotx.domain.errors import DataError, StrategyError
+from aurumbotx.domain.errors import AurumBotXError, DataError
 from aurumbotx.domain.timeframes import timeframe_to_ms
 from aurumbotx.domain.trading import EngineEvent, Fill, Order, RoundTrip, Signal
 from aurumbotx.engine.core import TradingEngine
@@ -34,7 +34,7 @@ from aurumbotx.engine.orders import OrderRouter, OrderStore
 from aurumbotx.engine.portfolio import Portfolio
 from aurumbotx.execution.base import ExchangeClient
 from aurumbotx.risk.manager import RiskManager
-from aurumbotx.strategies.base import Strategy, compute_signals
+from aurumbotx.strategies.base import LiveSignals, Strategy, compute_signals
 
 HISTORY_LIMIT = 10_000  # candles kept per pair for live signals
 _SIGNAL_DATA_LIMIT = 12  # indicator values kept with an order (why it was placed)
@@ -108,7 +108,9 @@ def _dec(value: float) -> Decimal:
 class _History:
     """A pair's candles since the feed's first one, in growable arrays (no copy per candle)."""
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, pair: str, timeframe: str, capacity: int = 1024) -> None:
+        self.pair = pair
+        self.timeframe = timeframe
         self.ts = np.empty(capacity, dtype=np.int64)
         self.values = np.empty((capacity, len(CANDLE_COLUMNS)), dtype=np.float64)
         self.size = 0
@@ -132,12 +134,14 @@ class _History:
         self.values[self.size] = (candle.open, candle.high, candle.low, candle.close, candle.volume)
         self.size += 1
 
-    def frame(self) -> pd.DataFrame:
-        n = self.size
+    def frame(self, drop_last: bool = False) -> pd.DataFrame:
+        n = self.size - 1 if drop_last else self.size
         index = pd.DatetimeIndex(self.ts[:n].astype("datetime64[ms]"), name=INDEX_NAME)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             self.values[:n], index=index.tz_localize("UTC"), columns=list(CANDLE_COLUMNS)
         )
+        frame.attrs.update(pair=self.pair, timeframe=self.timeframe)
+        return frame
 
 
 class BotRunner:
@@ -152,6 +156,7 @@ class BotRunner:
         risk: RiskManager,
         *,
         listener: Callable[[EngineEvent], None] | None = None,
+        on_record: Callable[[Any], None] | None = None,
     ) -> None:
         self.spec = spec
         self.strategy = strategy
@@ -171,7 +176,11 @@ class BotRunner:
             listener=self._collect,
         )
         self.listener = listener
-        self.history = {pair: _History() for pair in spec.pairs}
+        self.history = {pair: _History(pair, spec.timeframe) for pair in spec.pairs}
+        # Incremental signal sources (strategies that offer one, e.g. ai_adaptive), per pair;
+        # False once a strategy said it has none.
+        self._live: dict[str, LiveSignals | bool] = {}
+        self.on_record = on_record
         self.last_candle_ts: dict[str, int | None] = dict.fromkeys(spec.pairs, spec.last_candle_ts)
         self._events: list[EngineEvent] = []
         self.reconciled = False
@@ -226,7 +235,7 @@ class BotRunner:
             raise DataError(f"{pair}: candle {candle.ts} already processed (last {last})")
         self.history[pair].append(candle)
         self._events = []
-        signal = self.signal(pair)
+        signal = self.signal(pair, candle)
         before = {o.client_order_id: o for o in self._engine_orders(pair)}
         self.router.sent.clear()
         closed_before = len(self.engine.portfolio.closed)
@@ -251,14 +260,18 @@ class BotRunner:
                 self.listener(event)
         return result
 
-    def signal(self, pair: str) -> Signal | None:
+    def signal(self, pair: str, candle: Candle | None = None) -> Signal | None:
         """The strategy's decision at the close of the pair's latest candle."""
         history = self.history[pair]
         if history.size < max(self.strategy.startup_candles, 2):
             return None
         try:
+            live = self._live_source(pair, history) if candle is not None else None
+            if live is not None and candle is not None:
+                return live.on_candle(candle)
             frame = compute_signals(self.strategy, history.frame())
-        except StrategyError as error:
+        except AurumBotXError as error:
+            self._live.pop(pair, None)  # rebuilt from the history at the next candle
             self._events.append(
                 EngineEvent(
                     "StrategyFailed",
@@ -272,13 +285,25 @@ class BotRunner:
         enter, leave = bool(row["enter_long"]), bool(row["exit_long"])
         if not (enter or leave):
             return None
+        confidence = row.get("confidence")
         return Signal(
             enter=enter,
             exit=leave,
             stop_loss=_price(row.get("stop_loss")),
             take_profit=_price(row.get("take_profit")),
+            confidence=float(confidence) if isinstance(confidence, float | int) else None,
             data=_signal_data(row),
         )
+
+    def _live_source(self, pair: str, history: _History) -> LiveSignals | None:
+        """The strategy's incremental source, warmed up on the history before this candle."""
+        source = self._live.get(pair)
+        if source is None:
+            source = self.strategy.live_signals(history.frame(drop_last=True), self.on_record)
+            self._live[pair] = source if source is not None else False
+        if source is False:
+            return None
+        return cast(LiveSignals, source)
 
     def _collect(self, event: EngineEvent) -> None:
         self._events.append(event)

@@ -22,14 +22,17 @@ exceptions into a StrategyError.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
 
+from aurumbotx.domain.candles import Candle
 from aurumbotx.domain.errors import AurumBotXError, InvalidInputError, StrategyError
+from aurumbotx.domain.trading import Signal
 
 SIGNAL_COLUMNS = ("enter_long", "exit_long")
 PRICE_COLUMNS = ("stop_loss", "take_profit")
@@ -85,6 +88,14 @@ class Parameter:
         return result
 
 
+class LiveSignals(Protocol):
+    """A strategy's incremental signals: the next closed candle in, its signal out."""
+
+    def on_candle(self, candle: Candle) -> Signal | None:
+        """The signal at the close of `candle` (which follows the last one seen)."""
+        ...
+
+
 class Strategy(ABC):
     """Base class of every strategy, built-in or user-written."""
 
@@ -129,6 +140,13 @@ class Strategy(ABC):
     @abstractmethod
     def populate(self, candles: pd.DataFrame) -> pd.DataFrame:
         """Signals (and indicators) for every candle, indexed like `candles`."""
+
+    def live_signals(
+        self, history: pd.DataFrame, on_record: Callable[[Any], None] | None = None
+    ) -> LiveSignals | None:
+        """An incremental signal source for live bots, warmed up on `history`; None: use
+        `populate` on the history at every candle (the default, exact for any strategy)."""
+        return None
 
     def describe(self) -> str:
         """'name(key=value, ...)'."""

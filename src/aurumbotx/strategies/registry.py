@@ -24,6 +24,7 @@ BUILTINS: dict[str, str] = {
     "sma_cross": "aurumbotx.strategies.sma_cross:SmaCrossStrategy",
     "scalping": "aurumbotx.strategies.scalping:ScalpingStrategy",
     "swing": "aurumbotx.strategies.swing:SwingTradingStrategy",
+    "ai_adaptive": "aurumbotx.strategies.ai_adaptive:AiAdaptiveStrategy",
 }
 
 

@@ -193,9 +193,22 @@ class MarketData(Base):
 
 
 class AIModelPerformance(Base):
-    """A trained model version and its out-of-sample scores."""
+    """A trained model version and its out-of-sample scores (fractions, 0.53 = 53 %).
+
+    At most one active model per pair and timeframe: a partial unique index (migration 0003).
+    """
 
     __tablename__ = "ai_model_performance"
+    __table_args__ = (
+        sa.Index(
+            "uq_ai_model_performance_active_pair_timeframe",
+            "pair",
+            "timeframe",
+            unique=True,
+            sqlite_where=sa.text("is_active"),
+            postgresql_where=sa.text("is_active"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     model_name: Mapped[str] = mapped_column(sa.String(50), nullable=False)
@@ -211,6 +224,11 @@ class AIModelPerformance(Base):
     validation_score: Mapped[Decimal | None] = mapped_column(Percent())
     is_active: Mapped[bool | None] = mapped_column(sa.Boolean, server_default=sa.false())
     created_at: Mapped[datetime | None] = created_column()
+    pair: Mapped[str | None] = mapped_column(sa.String(20))
+    timeframe: Mapped[str | None] = mapped_column(sa.String(10))
+    horizon: Mapped[int | None] = mapped_column(sa.Integer)
+    artifact_path: Mapped[str | None] = mapped_column(sa.Text)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class SystemLog(Base):

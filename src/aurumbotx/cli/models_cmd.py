@@ -1,0 +1,146 @@
+"""`aurumbotx models list | show VERSION | activate VERSION`: the trained models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from aurumbotx.cli.state import console, container, settings
+
+if TYPE_CHECKING:
+    from aurumbotx.bootstrap import Container
+
+models_app = typer.Typer(
+    help="Trained models: list them, show one, activate one per pair and timeframe.",
+    no_args_is_help=True,
+)
+
+
+def models_dir() -> Path:
+    """Where model versions live: <AURUMBOTX_HOME>/models."""
+    return settings().home / "models"
+
+
+def ready_container(strict: bool = True) -> Container | None:
+    """The container with an up-to-date schema (the embedded SQLite one is upgraded here).
+
+    Not up to date and not SQLite: InvalidInputError when `strict`, else None.
+    """
+    from aurumbotx.db import migrate
+
+    box = container()
+    if migrate.current(box.engine) != migrate.head():
+        if box.engine.url.get_backend_name() == "sqlite":
+            migrate.upgrade(box.engine)  # the embedded database is ours to keep current
+        elif strict:
+            migrate.ensure_current(box.engine)
+        else:
+            return None
+    return box
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f} %"
+
+
+@models_app.command("list")
+def list_models(
+    pair: str | None = typer.Option(None, "--pair", help="Only this pair (BTC/USDT)."),
+    timeframe: str | None = typer.Option(None, "--timeframe", "-t", help="Only this timeframe."),
+) -> None:
+    """List trained models, newest first (scores are out-of-sample walk-forward)."""
+    from aurumbotx.db.engine import session_scope
+    from aurumbotx.db.repositories.models import ModelRepository, row_summary
+
+    box = ready_container()
+    assert box is not None  # noqa: S101 - strict mode raises instead
+    with session_scope(box.session_factory) as session:
+        rows = [row_summary(r) for r in ModelRepository(session).list(pair, timeframe)]
+    if not rows:
+        console.print("no models yet: train one with `aurumbotx train --data PAIR_OR_FILE`")
+        return
+    table = Table("version", "name", "pair", "tf", "H", "trained (UTC)", "dir. acc.", "F1")
+    table.add_column("active")
+    for r in rows:
+        table.add_row(
+            r["version"],
+            r["model_name"],
+            r["pair"] or "?",
+            r["timeframe"] or "?",
+            str(r["horizon"] or "?"),
+            (r["training_date"] or "")[:16].replace("T", " "),
+            _pct(r["accuracy"]),
+            _pct(r["f1_score"]),
+            "yes" if r["is_active"] else "",
+        )
+    console.print(table)
+
+
+@models_app.command("show")
+def show_model(
+    version: str = typer.Argument(..., help="Model version (YYYYMMDD-HHMMSS-xxxx)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole meta.json."),
+) -> None:
+    """Show a model: data, target, weights, threshold, walk-forward scores, libraries."""
+    from aurumbotx.ml.artifact import read_meta
+    from aurumbotx.ml.registry import read_active
+
+    meta = read_meta(models_dir(), version)
+    if as_json:
+        console.print_json(json.dumps(meta, default=str))
+        return
+    active = read_active(models_dir()).get(f"{meta['pair']} {meta['timeframe']}") == version
+    console.print(_details(meta, active))
+    overall = meta.get("walk_forward", {}).get("overall", {})
+    table = Table("out of sample (all folds)", "value", title_justify="left")
+    for key, value in overall.items():
+        table.add_row(key, _value(value))
+    console.print(table)
+
+
+def _details(meta: dict[str, Any], active: bool) -> Table:
+    data, target = meta["training_data"], meta["target"]
+    table = Table("field", "value", title=f"model {meta['version']}", title_justify="left")
+    rows = {
+        "name": meta["model_name"],
+        "pair / timeframe": f"{meta['pair']} {meta['timeframe']}",
+        "active": "yes" if active else "no",
+        "trained at": meta["trained_at"],
+        "training data": f"{data['first']} .. {data['last']}, {data['candles']:,} candles",
+        "data sha256": data["sha256"],
+        "target": (
+            f"horizon {target['horizon']}, vol_window {target['vol_window']}, "
+            f"scale {target['scale']}"
+        ),
+        "weights": ", ".join(f"{k} {v:.1f}" for k, v in meta["weights"].items()),
+        "threshold": f"±{meta['threshold']}",
+        "gradient boosting": meta["hyperparameters"].get("gradient_boosting", "?"),
+        "libraries": ", ".join(f"{k} {v}" for k, v in meta["libraries"].items()),
+    }
+    for key, value in rows.items():
+        table.add_row(key, str(value))
+    return table
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "n/a" if value is None else str(value)
+
+
+@models_app.command("activate")
+def activate(
+    version: str = typer.Argument(..., help="Model version to make active for its pair."),
+) -> None:
+    """Make a model the active one of its pair and timeframe (the previous one is deactivated)."""
+    from aurumbotx.db.repositories.models import activate_model
+
+    box = ready_container()
+    assert box is not None  # noqa: S101 - strict mode raises instead
+    row, previous = activate_model(box.session_factory, models_dir(), version)
+    was = f" (was {previous})" if previous and previous != version else ""
+    console.print(f"active model for {row.pair} {row.timeframe}: {version}{was}")
