@@ -82,6 +82,7 @@ def run() -> None:
             take_profit_pct=None,
             max_drawdown_pct=None,
             daily_loss_limit_pct=None,
+            model=None,
         )
     console.print(
         f"[bold green]demo done:[/] open {(reports / 'demo-sma_cross.html').resolve()} in a browser"
