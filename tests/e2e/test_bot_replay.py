@@ -281,3 +281,37 @@ def test_ai_adaptive_paper_bot_uses_the_live_path_and_trades_like_the_backtest(
     assert record["action"] == "BUY"
     assert record["model_version"] == artifact.version
     assert {"prediction", "members", "filters"} <= record.keys()
+
+
+def test_one_engine_runs_several_bots_and_rolls_up_performance_daily(
+    home: Path, candle_file: Path
+) -> None:
+    first = start_bot(candle_file, "--detach")
+    second = start_bot(candle_file, "--detach", "--param", "fast=5", "--param", "slow=30")
+    done = subprocess.run(  # noqa: S603 - our own console script
+        [cli_executable(), "engine", "--exit-when-idle"], capture_output=True, timeout=300,
+        check=False, env=os.environ.copy(),
+    )
+    assert done.returncode == 0, done.stderr
+    db = home / "aurumbotx.db"
+    with sqlite3.connect(db) as conn:
+        statuses = dict(conn.execute("SELECT id, status FROM bots"))
+        closed = conn.execute(
+            "SELECT COUNT(*) FROM trades WHERE tag = 'exit' AND status = 'FILLED'"
+        ).fetchone()[0]
+        perf = conn.execute(
+            "SELECT SUM(total_trades), COUNT(*) FROM performance_daily"
+        ).fetchone()
+        last_day = conn.execute(
+            "SELECT ending_balance FROM performance_daily ORDER BY date DESC LIMIT 1"
+        ).fetchone()[0]
+        bot_days = conn.execute(
+            "SELECT bot_id, ending_balance FROM bot_daily d WHERE date = "
+            "(SELECT MAX(date) FROM bot_daily WHERE bot_id = d.bot_id)"
+        ).fetchall()
+    assert statuses[first] == statuses[second] == "stopped"
+    assert len(fills(db, first)) > 10
+    assert len(fills(db, second)) > 10
+    assert perf[0] == closed  # every closed round trip counted once, on its day
+    assert perf[1] > 30  # one row per day of the replay
+    assert Decimal(last_day) == sum(Decimal(b) for _, b in bot_days)

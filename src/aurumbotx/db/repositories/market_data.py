@@ -60,14 +60,24 @@ class MarketDataRepository:
     def register_pair(
         self, symbol: str, exchange: str, rules: MarketRules | None = None
     ) -> TradingPair:
-        """Insert the pair, or update its exchange and rules when it exists; returns the row."""
+        """Insert the pair, or update its exchange and rules when it exists; returns the row.
+
+        Safe when several bots register the same pair at once: the insert does nothing when
+        another transaction got there first.
+        """
         pair = Pair.parse(symbol)
-        row = self.get_pair(pair.symbol)
-        if row is None:
-            row = TradingPair(
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self.session.execute(
+            insert(TradingPair)
+            .values(
                 symbol=pair.symbol, base_asset=pair.base, quote_asset=pair.quote, exchange=exchange
             )
-            self.session.add(row)
+            .on_conflict_do_nothing(index_elements=["symbol"])
+        )
+        row = self.get_pair(pair.symbol)
+        if row is None:  # pragma: no cover - the insert above guarantees it
+            raise NotFoundError(f"trading pair {pair.symbol} could not be registered")
         row.exchange = exchange
         if rules is not None and rules.is_known:
             row.min_trade_amount = rules.min_amount
