@@ -24,7 +24,7 @@ from aurumbotx.db.repositories.bots import BotRepository
 from aurumbotx.db.repositories.strategies import StrategyRepository
 from aurumbotx.testing.cli import cli_executable, run_cli
 from aurumbotx.testing.emulator.server import BinanceEmulator
-from aurumbotx.testing.market import load_shared_candles
+from aurumbotx.testing.market import write_shared_csv
 
 PAIR = "BTC/USDT"
 ORDER = "/api/v3/order"
@@ -34,12 +34,7 @@ PRICES = [f"{100 + (i % 7) * 0.5:.2f}" for i in range(400)]
 
 @pytest.fixture
 def candle_file(tmp_path: Path) -> Path:
-    frame = load_shared_candles("binance_BTC-USDT_1h", rows=500)
-    out = frame.reset_index()
-    out["timestamp"] = out["timestamp"].astype("datetime64[ms, UTC]").astype("int64")
-    path = tmp_path / "btc_1h.csv"
-    out.to_csv(path, index=False)
-    return path
+    return write_shared_csv("binance_BTC-USDT_1h", 500, tmp_path / "btc_1h.csv")
 
 
 def make_emulator() -> BinanceEmulator:

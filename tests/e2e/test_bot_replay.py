@@ -13,18 +13,13 @@ from pathlib import Path
 import pytest
 
 from aurumbotx.testing.cli import cli_executable, run_cli
-from aurumbotx.testing.market import load_shared_candles
+from aurumbotx.testing.market import write_shared_csv
 
 
 @pytest.fixture
 def candle_file(tmp_path: Path) -> Path:
     """2,000 real BTC/USDT 1h candles in the shared CSV format."""
-    frame = load_shared_candles("binance_BTC-USDT_1h", rows=2_000)
-    out = frame.reset_index()
-    out["timestamp"] = out["timestamp"].astype("datetime64[ms, UTC]").astype("int64")
-    path = tmp_path / "btc_1h.csv"
-    out.to_csv(path, index=False)
-    return path
+    return write_shared_csv("binance_BTC-USDT_1h", 2_000, tmp_path / "btc_1h.csv")
 
 
 @pytest.fixture
@@ -224,11 +219,7 @@ def test_ai_adaptive_paper_bot_uses_the_live_path_and_trades_like_the_backtest(
 
     artifact = btc_model()
     save_artifact(artifact, home / "models")
-    frame = load_shared_candles(BTC_FILE, rows=6_000)
-    out = frame.reset_index()
-    out["timestamp"] = out["timestamp"].astype("datetime64[ms, UTC]").astype("int64")
-    candles = tmp_path / "binance_BTC-USDT_1h.csv"
-    out.to_csv(candles, index=False)
+    candles = write_shared_csv(BTC_FILE, 6_000, tmp_path / "binance_BTC-USDT_1h.csv")
 
     result = run_cli(
         "bot",
@@ -288,9 +279,12 @@ def test_one_engine_runs_several_bots_and_rolls_up_performance_daily(
 ) -> None:
     first = start_bot(candle_file, "--detach")
     second = start_bot(candle_file, "--detach", "--param", "fast=5", "--param", "slow=30")
-    done = subprocess.run(  # noqa: S603 - our own console script
-        [cli_executable(), "engine", "--exit-when-idle"], capture_output=True, timeout=300,
-        check=False, env=os.environ.copy(),
+    done = subprocess.run(
+        [cli_executable(), "engine", "--exit-when-idle"],
+        capture_output=True,
+        timeout=300,
+        check=False,
+        env=os.environ.copy(),
     )
     assert done.returncode == 0, done.stderr
     db = home / "aurumbotx.db"
@@ -299,9 +293,7 @@ def test_one_engine_runs_several_bots_and_rolls_up_performance_daily(
         closed = conn.execute(
             "SELECT COUNT(*) FROM trades WHERE tag = 'exit' AND status = 'FILLED'"
         ).fetchone()[0]
-        perf = conn.execute(
-            "SELECT SUM(total_trades), COUNT(*) FROM performance_daily"
-        ).fetchone()
+        perf = conn.execute("SELECT SUM(total_trades), COUNT(*) FROM performance_daily").fetchone()
         last_day = conn.execute(
             "SELECT ending_balance FROM performance_daily ORDER BY date DESC LIMIT 1"
         ).fetchone()[0]

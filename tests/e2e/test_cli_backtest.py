@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from aurumbotx.testing.cli import run_cli
-from aurumbotx.testing.market import load_shared_candles
+from aurumbotx.testing.cli import assert_one_clear_line, run_cli
+from aurumbotx.testing.market import write_shared_csv
 
 SPEC_METRICS = (
     "total_trades",
@@ -24,21 +24,7 @@ SPEC_METRICS = (
 @pytest.fixture
 def candle_file(tmp_path: Path) -> Path:
     """3,000 real BTC/USDT 1h candles in the shared CSV format."""
-    frame = load_shared_candles("binance_BTC-USDT_1h", rows=3_000)
-    path = tmp_path / "btc_1h.csv"
-    out = frame.reset_index()
-    out["timestamp"] = out["timestamp"].astype("datetime64[ms, UTC]").astype("int64")
-    out.to_csv(path, index=False)
-    return path
-
-
-def one_error_line(result) -> str:  # type: ignore[no-untyped-def]
-    assert result.returncode != 0, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error:")
-    return lines[0]
+    return write_shared_csv("binance_BTC-USDT_1h", 3_000, tmp_path / "btc_1h.csv")
 
 
 def test_backtest_json_report_and_database(candle_file: Path, tmp_path: Path) -> None:
@@ -141,7 +127,9 @@ def test_date_window_and_costs(candle_file: Path, tmp_path: Path) -> None:
     ],
 )
 def test_bad_input_is_one_clear_line(candle_file: Path, args: list[str], message: str) -> None:
-    line = one_error_line(run_cli("backtest", "--data", str(candle_file), *args, "--no-record"))
+    line = assert_one_clear_line(
+        run_cli("backtest", "--data", str(candle_file), *args, "--no-record")
+    )
     assert message in line
 
 
@@ -152,7 +140,9 @@ def test_file_failing_validation(tmp_path: Path) -> None:
         "1502942400000,100,101,99,100,1\n"
         "1502946000000,100,99,98,100.5,1\n"
     )
-    line = one_error_line(run_cli("backtest", "-s", "sma_cross", "-d", str(bad), "--no-record"))
+    line = assert_one_clear_line(
+        run_cli("backtest", "-s", "sma_cross", "-d", str(bad), "--no-record")
+    )
     assert "bad.csv" in line
     assert "row 2" in line
     assert "high" in line

@@ -7,19 +7,14 @@ import pytest
 
 from aurumbotx.ml.artifact import save_artifact
 from aurumbotx.testing.cli import run_cli
-from aurumbotx.testing.market import load_shared_candles
+from aurumbotx.testing.market import write_shared_csv
 from aurumbotx.testing.models import BTC_FILE, btc_model
 
 
 @pytest.fixture
 def candle_file(tmp_path: Path) -> Path:
     """6,000 real BTC/USDT 1h candles: the model's 4,000 training candles and 2,000 after."""
-    frame = load_shared_candles(BTC_FILE, rows=6_000)
-    path = tmp_path / "binance_BTC-USDT_1h.csv"
-    out = frame.reset_index()
-    out["timestamp"] = out["timestamp"].astype("datetime64[ms, UTC]").astype("int64")
-    out.to_csv(path, index=False)
-    return path
+    return write_shared_csv(BTC_FILE, 6_000, tmp_path / "binance_BTC-USDT_1h.csv")
 
 
 def backtest(candle_file: Path, out: Path, *options: str):  # type: ignore[no-untyped-def]

@@ -7,28 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from aurumbotx.testing.cli import run_cli
-from aurumbotx.testing.market import load_shared_candles
+from aurumbotx.testing.cli import assert_one_clear_line, run_cli
+from aurumbotx.testing.market import write_shared_csv
 
 
 @pytest.fixture
 def candle_file(tmp_path: Path) -> Path:
     """6,000 real BTC/USDT 1h candles in the shared CSV format."""
-    frame = load_shared_candles("binance_BTC-USDT_1h", rows=6_000)
-    path = tmp_path / "binance_BTC-USDT_1h.csv"
-    out = frame.reset_index()
-    out["timestamp"] = out["timestamp"].astype("datetime64[ms, UTC]").astype("int64")
-    out.to_csv(path, index=False)
-    return path
-
-
-def one_error_line(result) -> str:  # type: ignore[no-untyped-def]
-    assert result.returncode != 0, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error:")
-    return lines[0]
+    return write_shared_csv("binance_BTC-USDT_1h", 6_000, tmp_path / "binance_BTC-USDT_1h.csv")
 
 
 def test_train_saves_records_reports_and_activates(
@@ -107,14 +93,14 @@ def test_train_saves_records_reports_and_activates(
 
 
 def test_bad_input_gets_one_line(candle_file: Path, home: Path) -> None:
-    line = one_error_line(run_cli("train", "--data", str(candle_file), "--folds", "50"))
+    line = assert_one_clear_line(run_cli("train", "--data", str(candle_file), "--folds", "50"))
     assert "not enough data for 50 folds" in line
-    line = one_error_line(
+    line = assert_one_clear_line(
         run_cli("train", "--data", str(candle_file), "--gradient-boosting", "fast")
     )
     assert "hist or exact" in line
-    line = one_error_line(run_cli("models", "show", "20000101-000000-abcd"))
+    line = assert_one_clear_line(run_cli("models", "show", "20000101-000000-abcd"))
     assert "no model version" in line
-    line = one_error_line(run_cli("models", "activate", "20000101-000000-abcd"))
+    line = assert_one_clear_line(run_cli("models", "activate", "20000101-000000-abcd"))
     assert "no model version" in line
     assert not (home / "models").exists()

@@ -8,16 +8,7 @@ import pytest
 from aurumbotx.data.frames import frame_ms
 from aurumbotx.data.store import CandleStore
 from aurumbotx.testing.candles import make_random_candles
-from aurumbotx.testing.cli import CliResult, run_cli
-
-
-def assert_one_clear_line(result: CliResult, code: int, text: str) -> None:
-    assert result.returncode == code, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error:"), lines[0]
-    assert text in lines[0], lines[0]
+from aurumbotx.testing.cli import assert_one_clear_line, run_cli
 
 
 @pytest.fixture

@@ -9,21 +9,11 @@ import pytest
 from aurumbotx.data.frames import frame_ms
 from aurumbotx.data.store import CandleStore
 from aurumbotx.testing.candles import make_random_candles
-from aurumbotx.testing.cli import CliResult, run_cli
+from aurumbotx.testing.cli import CliResult, assert_one_clear_line, run_cli
 from aurumbotx.testing.emulator import BinanceEmulator
 
 KLINES = "/api/v3/klines"
 HOUR = 3_600_000
-
-
-def assert_one_clear_line(result: CliResult, code: int, text: str) -> str:
-    assert result.returncode == code, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error:"), lines[0]
-    assert text in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture

@@ -49,3 +49,16 @@ def run_cli(
         check=False,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def assert_one_clear_line(result: CliResult, code: int | None = None, text: str = "") -> str:
+    """The command failed (with `code` when given) with one `error:` line holding `text`."""
+    assert result.returncode != 0, result.output  # noqa: S101 - a test helper
+    if code is not None:
+        assert result.returncode == code, result.output  # noqa: S101
+    assert "Traceback" not in result.output  # noqa: S101
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr  # noqa: S101
+    assert lines[0].startswith("error:"), lines[0]  # noqa: S101
+    assert text in lines[0], lines[0]  # noqa: S101
+    return lines[0]

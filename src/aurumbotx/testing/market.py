@@ -73,3 +73,12 @@ def make_candle_frame(raw: pd.DataFrame, source: str = "") -> pd.DataFrame:
     if source:
         frame.attrs["source"] = source
     return frame
+
+
+def write_shared_csv(name: str, rows: int, path: Path) -> Path:
+    """The first `rows` candles of a shared file written to `path` in the shared CSV format."""
+    frame = load_shared_candles(name, rows=rows)
+    out = frame.reset_index()
+    out["timestamp"] = out["timestamp"].astype("datetime64[ms, UTC]").astype("int64")
+    out.to_csv(path, index=False)
+    return path
