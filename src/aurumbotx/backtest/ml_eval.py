@@ -16,7 +16,6 @@ for the model and sma_cross as for buy-and-hold. Returns are fractions of the st
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -27,14 +26,7 @@ import pandas as pd
 from aurumbotx.backtest.runner import BacktestConfig, run_backtest
 from aurumbotx.ml.dataset import Dataset
 from aurumbotx.ml.scoring import leakage_warning
-from aurumbotx.ml.splits import make_splits
-from aurumbotx.ml.walkforward import (
-    FoldResult,
-    Progress,
-    TrainingConfig,
-    pooled_scores,
-    run_fold,
-)
+from aurumbotx.ml.walkforward import FoldResult, Progress, TrainingConfig, walk_forward
 from aurumbotx.strategies.base import Parameter, Strategy
 from aurumbotx.strategies.sma_cross import SmaCrossStrategy
 
@@ -146,32 +138,22 @@ def evaluate(
     progress: Progress | None = None,
 ) -> Evaluation:
     """Walk-forward: fit, tune, predict, score and trade every fold (see the module docstring)."""
-    started = time.perf_counter()
-    splits = make_splits(
-        dataset.rows,
-        dataset.spec.horizon,
-        folds=config.folds,
-        test_fraction=config.test_fraction,
-        validation_fraction=config.validation_fraction,
-        embargo=config.embargo,
-    )
-    folds, trading = [], []
-    for split in splits:
-        fold = run_fold(dataset, split, config, progress)
+    trading: list[FoldTrading] = []
+
+    def trade(fold: FoldResult) -> None:
         if progress:
-            progress(split.number, "trading the test window")
+            progress(fold.split.number, "trading the test window")
         trading.append(trade_fold(dataset.candles, pair, timeframe, fold, config.fee_rate))
-        folds.append(fold)
-        if progress:
-            progress(split.number, "done")
-    overall = pooled_scores(folds) | overall_trading(trading)
+
+    result = walk_forward(dataset, config, progress, on_fold=trade)
+    overall = result.overall | overall_trading(trading)
     warning = leakage_warning(overall)
     return Evaluation(
-        folds,
+        result.folds,
         trading,
         overall,
         config,
-        time.perf_counter() - started,
+        result.seconds,
         warnings=[warning] if warning else [],
     )
 

@@ -198,9 +198,15 @@ def run_fold(
 
 
 def walk_forward(
-    dataset: Dataset, config: TrainingConfig, progress: Progress | None = None
+    dataset: Dataset,
+    config: TrainingConfig,
+    progress: Progress | None = None,
+    on_fold: Callable[[FoldResult], None] | None = None,
 ) -> WalkForwardResult:
-    """Every fold of the walk-forward evaluation, and the pooled out-of-sample scores."""
+    """Every fold of the walk-forward evaluation, and the pooled out-of-sample scores.
+
+    `on_fold` sees each fold as soon as it is fitted (the backtest of its test window).
+    """
     started = time.perf_counter()
     splits = make_splits(
         dataset.rows,
@@ -212,7 +218,10 @@ def walk_forward(
     )
     folds = []
     for split in splits:
-        folds.append(run_fold(dataset, split, config, progress))
+        fold = run_fold(dataset, split, config, progress)
+        if on_fold is not None:
+            on_fold(fold)
+        folds.append(fold)
         if progress:
             progress(split.number, "done")
     return WalkForwardResult(folds, pooled_scores(folds), config, time.perf_counter() - started)
