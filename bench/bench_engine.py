@@ -186,7 +186,8 @@ def _new_bot(strategy: str, feed: str, capital: str = "1000000") -> tuple[Any, i
 
 def bot_signal_to_trade(events: int, window: int = 500) -> dict[str, float]:
     """Candle close -> acknowledged by the PaperExchange inside a paper bot (SQLite)."""
-    from aurumbotx.db.repositories.bots import DbBotStore, spec_of
+    from aurumbotx.db.repositories.bot_store import DbBotStore
+    from aurumbotx.db.repositories.bots import spec_of
     from aurumbotx.engine.bot import BotRunner
     from aurumbotx.execution.paper import PaperExchange
 

@@ -22,7 +22,7 @@ from aurumbotx.db.engine import create_db_engine, make_session_factory
 from aurumbotx.domain.enums import TradingMode
 from aurumbotx.domain.errors import CacheUnavailableError, ConfigError
 from aurumbotx.domain.markets import MarketRules
-from aurumbotx.risk.manager import RiskLimits
+from aurumbotx.risk.manager import RiskLimits, RiskManager
 
 if TYPE_CHECKING:
     from aurumbotx.engine.bot import BotSpec
@@ -165,77 +165,116 @@ def parse_feed(feed: str) -> tuple[str, str | None]:
 
 def make_bot(container: Container, bot_id: int) -> BotHandle:
     """Everything one bot needs, chosen here: exchange, store, feed, risk, strategy."""
-    from aurumbotx.data.feeds import PollingFeed, ReplayFeed
-    from aurumbotx.data.store import CandleStore, resolve_data
     from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.bots import BotRepository, DbBotStore, spec_of
+    from aurumbotx.db.repositories.bot_store import DbBotStore
+    from aurumbotx.db.repositories.bots import BotRepository, spec_of
     from aurumbotx.engine.bot import BotRunner
     from aurumbotx.engine.service import BotHandle
-    from aurumbotx.execution.paper import PaperExchange
-    from aurumbotx.risk.manager import RiskManager
     from aurumbotx.strategies.registry import create_strategy
 
     settings = container.settings
-    exchange_settings = settings.exchange
     with session_scope(container.session_factory) as session:
         row = BotRepository(session).get(bot_id)
-        spec = spec_of(row, exchange_settings.quote_asset)
+        spec = spec_of(row, settings.exchange.quote_asset)
         overrides = dict(row.risk_limits or {})
         risk_percentage = row.risk_percentage
     configure_strategies(settings)
     strategy = create_strategy(spec.strategy, spec.parameters)
     kind, target = parse_feed(spec.feed)
-    store = CandleStore(settings.candle_dir)
-    rules: dict[str, MarketRules | None] = {}
-    if kind == "live" or target is None:
-        rules = {p: store.market_rules(exchange_settings.name, p) for p in spec.pairs}
-    fee = exchange_settings.fee_rate
-    limiter = container.rate_limiter
-    gate = None
-    if kind == "live":
-        user = spec.user_id
-
-        def gate(ts: int) -> bool:
-            return limiter.hit(user, "trade_orders").allowed
-
-    risk = RiskManager(risk_limits(settings, risk_percentage, overrides), fee, order_gate=gate)
     bot_store = DbBotStore(
         container.session_factory,
         bot_id,
-        exchange_name=exchange_settings.name,
+        exchange_name=settings.exchange.name,
         record_candles=kind == "live",
     )
-    if spec.mode is TradingMode.PAPER:
-        exchange: Any = PaperExchange(
-            {spec.quote: spec.capital},
-            fee_rate=fee,
-            slippage_bps=Decimal(str(overrides.get("slippage_bps", 0))),
-            rules=rules,
-        )
-    else:
-
-        def on_retry(attempt: int, error: Exception, delay: float) -> None:
-            bot_store.log_error(
-                f"exchange error, retry {attempt} in {delay:.1f} s: {error}",
-                {"kind": type(error).__name__, "attempt": attempt},
-            )
-
-        exchange = make_live_exchange(container, spec, overrides.get("api_key_id"), on_retry)
-    feed: Any
-    if kind == "replay":
-        if target is not None:
-            frame = resolve_data(target, store, spec.timeframe, exchange_settings.name)
-            frames = {spec.pairs[0]: frame}
-        else:
-            frames = {p: store.load(p, spec.timeframe, exchange_settings.name) for p in spec.pairs}
-        speed = None if spec.speed in (None, "", "max") else float(spec.speed or 1)
-        feed = ReplayFeed(frames, spec.timeframe, speed)
-    else:
-        feed = PollingFeed(CcxtOhlcvSource(container), spec.pairs, spec.timeframe)
+    exchange = _bot_exchange(container, spec, overrides, bot_store, plain_file=target is not None)
+    risk = _bot_risk(container, spec, risk_percentage, overrides, live_feed=kind == "live")
+    feed = _bot_feed(container, spec, kind, target)
     runner = BotRunner(
         spec, strategy, exchange, bot_store, risk, on_record=_prediction_logger(spec.id)
     )
     return BotHandle(runner=runner, feed=feed, control=bot_store)
+
+
+def _bot_risk(
+    container: Container,
+    spec: BotSpec,
+    risk_percentage: Decimal,
+    overrides: dict[str, Any],
+    *,
+    live_feed: bool,
+) -> RiskManager:
+    """The bot's risk manager; live bots count orders per user in the shared limiter."""
+    settings = container.settings
+    gate = None
+    if live_feed:
+        limiter, user = container.rate_limiter, spec.user_id
+
+        def gate(ts: int) -> bool:
+            return limiter.hit(user, "trade_orders").allowed
+
+    limits = risk_limits(settings, risk_percentage, overrides)
+    return RiskManager(limits, settings.exchange.fee_rate, order_gate=gate)
+
+
+def _bot_exchange(
+    container: Container,
+    spec: BotSpec,
+    overrides: dict[str, Any],
+    bot_store: Any,
+    *,
+    plain_file: bool,
+) -> Any:
+    """PaperExchange (with the store's market rules, none for a plain file) or the ccxt client."""
+    from aurumbotx.data.store import CandleStore
+    from aurumbotx.execution.paper import PaperExchange
+
+    exchange_settings = container.settings.exchange
+    if spec.mode is TradingMode.PAPER:
+        store = CandleStore(container.settings.candle_dir)
+        rules: dict[str, MarketRules | None] = (
+            {}
+            if plain_file
+            else {p: store.market_rules(exchange_settings.name, p) for p in spec.pairs}
+        )
+        return PaperExchange(
+            {spec.quote: spec.capital},
+            fee_rate=exchange_settings.fee_rate,
+            slippage_bps=Decimal(str(overrides.get("slippage_bps", 0))),
+            rules=rules,
+        )
+
+    def on_retry(attempt: int, error: Exception, delay: float) -> None:
+        bot_store.log_error(
+            f"exchange error, retry {attempt} in {delay:.1f} s: {error}",
+            {"kind": type(error).__name__, "attempt": attempt},
+        )
+
+    return make_live_exchange(container, spec, overrides.get("api_key_id"), on_retry)
+
+
+def _bot_feed(container: Container, spec: BotSpec, kind: str, target: str | None) -> Any:
+    """Replay (a file or the store), websocket stream, or REST polling."""
+    from aurumbotx.data.feed_stream import StreamingFeed
+    from aurumbotx.data.feeds import PollingFeed, ReplayFeed
+    from aurumbotx.data.store import CandleStore, resolve_data
+    from aurumbotx.execution.ccxt_stream import CcxtOhlcvStream, supports_ohlcv_stream
+
+    exchange = container.settings.exchange
+    if kind == "replay":
+        store = CandleStore(container.settings.candle_dir)
+        if target is not None:
+            frames = {spec.pairs[0]: resolve_data(target, store, spec.timeframe, exchange.name)}
+        else:
+            frames = {p: store.load(p, spec.timeframe, exchange.name) for p in spec.pairs}
+        speed = None if spec.speed in (None, "", "max") else float(spec.speed or 1)
+        return ReplayFeed(frames, spec.timeframe, speed)
+    if exchange.market_data == "websocket" and supports_ohlcv_stream(exchange.name):
+        stream = CcxtOhlcvStream(
+            exchange.name, base_url=exchange.base_url, timeout_seconds=exchange.timeout_seconds
+        )
+        return StreamingFeed(stream, spec.pairs, spec.timeframe)
+    return PollingFeed(CcxtOhlcvSource(container), spec.pairs, spec.timeframe)
 
 
 def configure_strategies(settings: Settings) -> None:

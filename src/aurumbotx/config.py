@@ -91,9 +91,14 @@ class ExchangeConfig(BaseModel):
     mode: TradingMode = Field(default=TradingMode.PAPER, description="paper or live")
     testnet: bool = Field(default=True, description="Use the exchange's testnet for live keys")
     base_url: str | None = Field(
-        default=None, description="Override the REST base URL (e.g. the local emulator)"
+        default=None,
+        description="Override the REST base URL (e.g. the local emulator); websockets follow",
     )
     timeout_seconds: float = Field(default=10.0, gt=0)
+    market_data: Literal["websocket", "polling"] = Field(
+        default="websocket",
+        description="Live candles: websocket (ccxt.pro) when the exchange has it, else polling",
+    )
     fee_rate: Decimal = Field(default=Decimal("0.001"), ge=0, description="Per side, on notional")
     paper_starting_balance: Decimal = Field(default=Decimal("10000"), gt=0)
     quote_asset: str = Field(default="USDT")

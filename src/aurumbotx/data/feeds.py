@@ -10,7 +10,11 @@ history up with the candles at or before its progress marker and trades on the l
   closed candles only (a candle is closed once its open time + timeframe has passed on the
   exchange clock), gaps back-filled from the exchange, reconnection with exponential backoff
   on errors, and a stale flag (no new candle for two timeframes) under which a bot takes no
-  new entries. Websocket streaming (ccxt.pro) is not used: REST polling is what is tested here.
+  new entries. The websocket feed (ccxt.pro `watch_ohlcv`) is `feed_stream.StreamingFeed`; the
+  composition root picks it when the exchange streams candles (AURUMBOTX_EXCHANGE__MARKET_DATA).
+
+A candle that closed more than one timeframe before the exchange's clock (a back-filled one
+after an outage) is `late`: the engine trades exits on it but takes no new entry.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from aurumbotx.domain.errors import ExchangeError
 from aurumbotx.domain.timeframes import timeframe_to_ms
 
 FETCH_LIMIT = 1000
+
+
+def is_late(candle: Candle, timeframe_ms: int, now_ms: int) -> bool:
+    """The candle closed (open + timeframe) more than one more timeframe before `now_ms`."""
+    return now_ms - (candle.ts + timeframe_ms) > timeframe_ms
 
 
 class CandleFeed(Protocol):
@@ -134,6 +143,10 @@ class PollingFeed:
     def close(self) -> None:
         """End the stream at the next poll."""
         self.closed = True
+
+    def is_late(self, candle: Candle) -> bool:
+        """True when the candle closed more than a timeframe ago (stale data: no entries)."""
+        return is_late(candle, self.timeframe_ms, self.source.milliseconds())
 
     async def stream(self) -> AsyncIterator[Candle]:
         """History first (the last `history` candles), then each newly closed candle."""

@@ -131,7 +131,10 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
             ):
                 runner.warm_up(candle)
                 continue
-            runner.engine.risk.paused = bool(getattr(handle.feed, "stale", False))
+            # Stale data (a candle that closed more than a timeframe ago, e.g. back-filled after
+            # an outage): exits still run on it, entries wait for fresh candles.
+            late = getattr(handle.feed, "is_late", None)
+            runner.engine.risk.paused = bool(late(candle)) if callable(late) else False
             await _retrying(
                 partial(asyncio.to_thread, runner.on_candle, candle), control, log, bot_id
             )

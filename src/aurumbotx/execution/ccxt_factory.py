@@ -11,7 +11,7 @@ from aurumbotx.domain.errors import InvalidInputError
 
 # Public market data needs only the spot exchangeInfo: no futures/options market lists, no
 # currency list (a private endpoint on Binance) and no server-time round trip at start.
-_PUBLIC_SPOT_OPTIONS: dict[str, Any] = {
+PUBLIC_SPOT_OPTIONS: dict[str, Any] = {
     "fetchMarkets": {"types": ["spot"]},
     "fetchCurrencies": False,
     "fetchMargins": False,
@@ -19,7 +19,7 @@ _PUBLIC_SPOT_OPTIONS: dict[str, Any] = {
 }
 
 
-def _rebase(urls: Any, base_url: str) -> Any:
+def rebase_urls(urls: Any, base_url: str) -> Any:
     # Keep each endpoint's path (/api/v3, /sapi/v1, ...) and swap its scheme and host, so one
     # emulator (or proxy) URL serves every API family ccxt knows about for the exchange.
     if isinstance(urls, str):
@@ -28,7 +28,7 @@ def _rebase(urls: Any, base_url: str) -> Any:
             return urls
         return base_url.rstrip("/") + parts.path
     if isinstance(urls, dict):
-        return {key: _rebase(value, base_url) for key, value in urls.items()}
+        return {key: rebase_urls(value, base_url) for key, value in urls.items()}
     return urls
 
 
@@ -50,7 +50,7 @@ def create_ccxt_exchange(
     settings: dict[str, Any] = {
         "enableRateLimit": True,
         "timeout": int(timeout_seconds * 1000),
-        "options": dict(_PUBLIC_SPOT_OPTIONS),
+        "options": dict(PUBLIC_SPOT_OPTIONS),
     }
     settings.update(config or {})
     exchange: ccxt.Exchange = exchange_class(settings)
@@ -60,5 +60,5 @@ def create_ccxt_exchange(
             raise InvalidInputError(
                 f"exchange base URL must look like http://host:port, got {base_url!r}"
             )
-        exchange.urls["api"] = _rebase(exchange.urls["api"], base_url)
+        exchange.urls["api"] = rebase_urls(exchange.urls["api"], base_url)
     return exchange

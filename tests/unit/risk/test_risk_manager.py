@@ -133,3 +133,12 @@ def test_stop_price(
 ) -> None:
     risk = RiskManager(RiskLimits(stop_loss_pct=default))
     assert risk.stop_price(D(100), price, pct) == expected
+
+
+def test_stale_market_data_pauses_entries_only() -> None:
+    risk = RiskManager()
+    risk.paused = True
+    assert check(risk).reason == "market data feed is stale: no new entries"
+    assert risk.check_exit(amount=D(1), now_ts=0).approved
+    risk.paused = False
+    assert check(risk).approved

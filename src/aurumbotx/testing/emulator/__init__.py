@@ -1,4 +1,4 @@
-"""A Binance-compatible REST emulator for tests: markets, klines, trading, faults, request log.
+"""A Binance-compatible emulator for tests: markets, klines (REST and websocket), trading, faults.
 
     with BinanceEmulator() as emu:
         emu.add_candles("BTC/USDT", "1h", frame)
@@ -6,6 +6,8 @@
         emu.set_price("BTC/USDT", "43000")            # or emu.set_price_script(pair, [...])
         emu.rate_limit_next(1, retry_after=1, path="/api/v3/klines")
         emu.drop_next(path="/api/v3/order", method="POST", after_processing=True)
+        emu.push_kline("BTC/USDT", "1m", [ts, o, h, l, c, v], closed=False)  # ws + REST
+        emu.drop_ws_connections()                     # every websocket cut at once
         exchange = make_ccxt_binance(emu.base_url, apiKey="key-1", secret="secret-1")
         exchange.fetch_ohlcv("BTC/USDT", "1h", since=..., limit=1000)
         emu.requests("/api/v3/klines"), emu.orders("key-1"), emu.balances("key-1")

@@ -23,8 +23,8 @@ KLINES_DEFAULT_LIMIT = 500
 KLINES_MAX_LIMIT = 1000
 
 
-def _number(value: float) -> str:
-    # Shortest exact decimal text: a float sent through the emulator comes back equal.
+def decimal_text(value: float) -> str:
+    """Shortest exact decimal text of a float: sent through the emulator, it comes back equal."""
     return np.format_float_positional(value, unique=True, trim="-")
 
 
@@ -160,13 +160,13 @@ def klines(request: Request, state: EmulatorState) -> Response:
         rows.append(
             [
                 ts,
-                _number(float(candles.open[i])),
-                _number(float(candles.high[i])),
-                _number(float(candles.low[i])),
-                _number(close),
-                _number(volume),
+                decimal_text(float(candles.open[i])),
+                decimal_text(float(candles.high[i])),
+                decimal_text(float(candles.low[i])),
+                decimal_text(close),
+                decimal_text(volume),
                 ts + step - 1,
-                _number(close * volume),  # quote volume: approximated, not in our data
+                decimal_text(close * volume),  # quote volume: approximated, not in our data
                 0,
                 "0",
                 "0",

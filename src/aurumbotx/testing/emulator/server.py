@@ -1,9 +1,12 @@
-"""A Binance-compatible HTTP server on 127.0.0.1 for tests: real sockets, real ccxt.
+"""A Binance-compatible HTTP and websocket server on 127.0.0.1 for tests: real sockets, ccxt.
 
 `BinanceEmulator` runs a `ThreadingHTTPServer` on a free port in a background thread
 (``with BinanceEmulator() as emu: emu.base_url``). Requests are dispatched through a route
 table ``(method, path) -> handler(request, state)``: the public market-data routes and the
 signed account/order routes are installed by default; `add_route` adds or replaces one.
+Binance's kline streams are served on the same port (``ws://127.0.0.1:PORT/ws``, see
+`binance_ws`): `push_kline` publishes a forming or closing candle to its subscribers (and the
+klines endpoint serves it too), `drop_ws_connections` cuts every socket.
 
 Trading: accounts (API key, secret, balances; several per emulator), prices set at runtime or
 scripted per distinct market order, order faults (partial fills, forced rejections); the rules
@@ -25,6 +28,7 @@ import json
 import socket
 import sys
 import threading
+from collections.abc import Sequence
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,10 +40,12 @@ import pandas as pd
 
 from aurumbotx.data.frames import CandleArrays
 from aurumbotx.data.readers import load_candles
+from aurumbotx.domain.candles import Candle
 from aurumbotx.domain.timeframes import timeframe_to_ms
 from aurumbotx.domain.values import Pair
 from aurumbotx.testing.emulator.binance_private import PRIVATE_ROUTES
 from aurumbotx.testing.emulator.binance_public import PUBLIC_ROUTES
+from aurumbotx.testing.emulator.binance_ws import StreamHub, is_upgrade, kline_event, kline_stream
 from aurumbotx.testing.emulator.messages import Handler, Request, Response, binance_error
 from aurumbotx.testing.emulator.spot import (
     INSUFFICIENT_BALANCE,
@@ -95,7 +101,12 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the default per-request stderr line."""
 
     def do_GET(self) -> None:
-        """Dispatch a GET."""
+        """Dispatch a GET, or serve a websocket for an upgrade to the stream endpoint."""
+        if is_upgrade(self):
+            record = self.server.emulator.state.record("GET", urlsplit(self.path).path, {})
+            record.status = record.handled_status = 101
+            self.server.emulator.streams.serve(self)
+            return
         self._dispatch("GET")
 
     def do_POST(self) -> None:
@@ -192,6 +203,7 @@ class BinanceEmulator:
     def __init__(self, state: EmulatorState | None = None) -> None:
         self.state = state or EmulatorState()
         self.routes: dict[tuple[str, str], Handler] = PUBLIC_ROUTES | PRIVATE_ROUTES
+        self.streams = StreamHub()
         self.stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -218,6 +230,7 @@ class BinanceEmulator:
         if self._server is None:
             return
         self.stopping.set()
+        self.streams.drop_all()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -247,6 +260,11 @@ class BinanceEmulator:
     def base_url(self) -> str:
         """http://127.0.0.1:PORT."""
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """ws://127.0.0.1:PORT/ws, Binance's raw stream endpoint."""
+        return f"ws://127.0.0.1:{self.port}/ws"
 
     # -- routing -------------------------------------------------------------------------
 
@@ -301,6 +319,37 @@ class BinanceEmulator:
         frame = load_candles(path, timeframe=timeframe, pair=pair)
         self.add_candles(pair, timeframe, frame)
         return frame
+
+    # -- streams -------------------------------------------------------------------------
+
+    def push_kline(
+        self,
+        pair: str,
+        timeframe: str,
+        candle: Candle | Sequence[float],
+        closed: bool = True,
+    ) -> int:
+        """Publish a kline event (a forming update, or the `closed` one); REST serves it too.
+
+        `candle` is a `Candle` or a ccxt row [open time ms, o, h, l, c, v]. Returns how many
+        subscribed connections it reached (0 while the stream has none, e.g. after a drop).
+        """
+        step = timeframe_to_ms(timeframe)
+        row = _row(candle)
+        symbol = self._known(pair)
+        self.state.upsert_candle(symbol, timeframe, row)
+        market_id = self.state.markets[symbol].exchange_id
+        event = kline_event(market_id, timeframe, step, row, closed, self.state.now_ms())
+        return self.streams.publish(kline_stream(market_id, timeframe), event)
+
+    def ws_subscribers(self, pair: str, timeframe: str) -> int:
+        """Open websocket connections subscribed to the pair's klines of `timeframe`."""
+        parsed = Pair.parse(pair)
+        return self.streams.subscribers(kline_stream(parsed.base + parsed.quote, timeframe))
+
+    def drop_ws_connections(self) -> int:
+        """Cut every websocket connection without a closing handshake; how many there were."""
+        return self.streams.drop_all()
 
     # -- faults --------------------------------------------------------------------------
 
@@ -492,6 +541,14 @@ class BinanceEmulator:
         """Forget the recorded requests."""
         with self.state.lock:
             self.state.requests.clear()
+
+
+def _row(candle: Candle | Sequence[float]) -> list[float]:
+    if isinstance(candle, Candle):
+        return [candle.ts, candle.open, candle.high, candle.low, candle.close, candle.volume]
+    if len(candle) < 6:
+        raise ValueError("a candle row is [open time ms, open, high, low, close, volume]")
+    return [float(v) for v in candle[:6]]
 
 
 def _method(method: str | None) -> str | None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+import numpy as np
 
 from aurumbotx.data.frames import CandleArrays
 from aurumbotx.domain.values import Pair
@@ -120,6 +122,25 @@ class EmulatorState:
     def market_by_id(self, market_id: str) -> MarketSpec | None:
         """The market whose Binance id (BTCUSDT) is `market_id`."""
         return next((m for m in self.markets.values() if m.exchange_id == market_id), None)
+
+    def upsert_candle(self, symbol: str, timeframe: str, row: Sequence[float]) -> None:
+        """Add or replace one candle ([open time ms, o, h, l, c, v]) of a market's klines."""
+        ts = int(row[0])
+        values = [float(v) for v in row[1:6]]
+        with self.lock:
+            current = self.candles.get((symbol, timeframe)) or CandleArrays.empty()
+            # New arrays every time: the current ones may share memory with a caller's frame.
+            columns = [current.open, current.high, current.low, current.close, current.volume]
+            at = int(np.searchsorted(current.ts, ts, "left"))
+            if at < len(current) and int(current.ts[at]) == ts:
+                times = current.ts.copy()
+                columns = [c.copy() for c in columns]
+                for column, value in zip(columns, values, strict=True):
+                    column[at] = value
+            else:
+                times = np.insert(current.ts, at, ts)
+                columns = [np.insert(c, at, v) for c, v in zip(columns, values, strict=True)]
+            self.candles[(symbol, timeframe)] = CandleArrays(times, *columns)
 
     def take_fault(self, path: str, method: str | None = None) -> Fault | None:
         """The first fault that applies to this request to `path`, if any."""
