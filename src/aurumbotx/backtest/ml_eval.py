@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from aurumbotx.backtest.runner import BacktestConfig, run_backtest
+from aurumbotx.domain.values import float_to_decimal
 from aurumbotx.ml.dataset import Dataset
 from aurumbotx.ml.scoring import leakage_warning
 from aurumbotx.ml.walkforward import FoldResult, Progress, TrainingConfig, walk_forward
@@ -106,7 +107,7 @@ def trade_fold(
     frame = candles.iloc[max(0, first - WARMUP_BEFORE_WINDOW) : last + 1]
     config = BacktestConfig(
         capital=CAPITAL,
-        fee_rate=Decimal(repr(fee_rate)),
+        fee_rate=float_to_decimal(fee_rate),
         start=candles.index[first].to_pydatetime(),
         end=candles.index[last].to_pydatetime(),
         bot_id="ml-eval",

@@ -33,6 +33,7 @@ from aurumbotx.domain.errors import InvalidInputError, NoDataError
 from aurumbotx.domain.markets import MarketRules
 from aurumbotx.domain.timeframes import periods_per_year, timeframe_to_ms
 from aurumbotx.domain.trading import RoundTrip, Signal
+from aurumbotx.domain.values import float_to_decimal
 from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import MemoryOrderStore, OrderRouter
 from aurumbotx.engine.portfolio import Portfolio
@@ -139,7 +140,7 @@ def _price(values: np.ndarray | None, i: int) -> Decimal | None:
     if values is None:
         return None
     value = float(values[i])
-    return Decimal(repr(value)) if np.isfinite(value) and value > 0 else None
+    return float_to_decimal(value) if np.isfinite(value) and value > 0 else None
 
 
 def _window(
@@ -193,7 +194,7 @@ def run_backtest(
     every = config.every_candle or config.risk.watches_equity
     log = _drive(engine, exchange, data, every)
     for d in data:  # mark open positions at the window's last close
-        portfolio.last_price[d.pair] = Decimal(repr(float(d.close[d.i1 - 1])))
+        portfolio.last_price[d.pair] = float_to_decimal(float(d.close[d.i1 - 1]))
     equity, exposure = _equity_curve(data, log, config.capital)
     trips = portfolio.closed + portfolio.open_round_trips()
     trips.sort(key=lambda t: (t.entry_ts, t.pair))
@@ -342,7 +343,7 @@ def _mark_others(portfolio: Portfolio, data: list[_PairData], k: int, ts: int) -
             continue
         idx = int(other.ts.searchsorted(ts, side="right" if j < k else "left")) - 1
         if idx >= other.i0:
-            portfolio.last_price[other.pair] = Decimal(repr(float(other.close[idx])))
+            portfolio.last_price[other.pair] = float_to_decimal(float(other.close[idx]))
 
 
 def _forward_fill(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from aurumbotx.cli.state import console, err_console
+from aurumbotx.cli.state import console, decimal_option, err_console
 from aurumbotx.domain.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -40,15 +40,6 @@ def parse_when(text: str | None, option: str, *, end: bool = False) -> datetime 
     if end and len(text.strip()) == 10:  # a date alone: up to its last millisecond
         when += timedelta(days=1) - timedelta(milliseconds=1)
     return when
-
-
-def _decimal(text: str, option: str, *, minimum: Decimal = Decimal(0)) -> Decimal:
-    from aurumbotx.domain.values import to_decimal
-
-    value = to_decimal(text, name=option)
-    if value < minimum:
-        raise InvalidInputError(f"{option} must be >= {minimum}, got {value}")
-    return value
 
 
 def load_inputs(
@@ -211,7 +202,7 @@ def backtest(
         params["model"] = model
     chosen = create_strategy(strategy, params)
     overrides = {
-        key: str(_decimal(value, f"--{key.replace('_', '-')}"))
+        key: str(decimal_option(value, f"--{key.replace('_', '-')}"))
         for key, value in (
             ("stop_loss_pct", stop_loss_pct),
             ("take_profit_pct", take_profit_pct),
@@ -221,13 +212,13 @@ def backtest(
         if value is not None
     }
     limits = risk_limits(
-        settings(), _decimal(risk, "--risk") if risk is not None else None, overrides
+        settings(), decimal_option(risk, "--risk") if risk is not None else None, overrides
     )
     config = BacktestConfig(
         risk=limits,
-        capital=_decimal(capital, "--capital", minimum=Decimal("0.00000001")),
-        fee_rate=_decimal(fee, "--fee"),
-        slippage_bps=_decimal(slippage_bps, "--slippage-bps"),
+        capital=decimal_option(capital, "--capital", minimum=Decimal("0.00000001")),
+        fee_rate=decimal_option(fee, "--fee"),
+        slippage_bps=decimal_option(slippage_bps, "--slippage-bps"),
         start=parse_when(start, "--from"),
         end=parse_when(end, "--to", end=True),
     )

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from aurumbotx.cli.data_cmd import SpaceSeparatedListCommand
-from aurumbotx.cli.state import console, err_console, migrated_container
+from aurumbotx.cli.state import console, decimal_option, err_console, migrated_container
 from aurumbotx.domain.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -38,16 +38,6 @@ def _user_id(session: Session, username: str | None) -> int:
     if not everyone:
         raise InvalidInputError("no user yet: create one with `aurumbotx users create`")
     raise InvalidInputError("several users exist: say whose bot it is with --user NAME")
-
-
-def _decimal(text: str, option: str, minimum: Decimal, maximum: Decimal | None = None) -> Decimal:
-    from aurumbotx.domain.values import to_decimal
-
-    value = to_decimal(text, name=option)
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise InvalidInputError(f"{option} must be {bound}, got {value}")
-    return value
 
 
 def start(
@@ -100,9 +90,9 @@ def start(
     if mode == "live" and kind != "live":
         raise InvalidInputError("a live bot trades real money on live data: use --feed live")
     if speed != "max":
-        _decimal(speed, "--speed", Decimal("0.001"))
+        decimal_option(speed, "--speed", Decimal("0.001"))
     limits: dict[str, Any] = {
-        "slippage_bps": str(_decimal(slippage_bps, "--slippage-bps", Decimal(0)))
+        "slippage_bps": str(decimal_option(slippage_bps, "--slippage-bps", Decimal(0)))
     }
     for key, value in (
         ("stop_loss_pct", stop_loss_pct),
@@ -112,7 +102,7 @@ def start(
     ):
         if value is not None:
             limits[key] = str(
-                _decimal(value, f"--{key.replace('_', '-')}", Decimal(0), Decimal(100))
+                decimal_option(value, f"--{key.replace('_', '-')}", Decimal(0), Decimal(100))
             )
     container = migrated_container()
     with session_scope(container.session_factory) as session:
@@ -129,8 +119,8 @@ def start(
             parameters=dict(chosen.params),
             pairs=symbols,
             timeframe=timeframe,
-            capital=_decimal(capital, "--capital", Decimal("0.00000001")),
-            risk_percentage=_decimal(risk, "--risk", Decimal("0.0001"), Decimal(100)),
+            capital=decimal_option(capital, "--capital", Decimal("0.00000001")),
+            risk_percentage=decimal_option(risk, "--risk", Decimal("0.0001"), Decimal(100)),
             risk_limits=limits,
             mode=TradingMode(mode).value,
             feed=feed,

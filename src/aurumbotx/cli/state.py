@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 
 from rich.console import Console
 
 from aurumbotx.bootstrap import Container, build_container
 from aurumbotx.config import Settings, get_settings
+from aurumbotx.domain.errors import InvalidInputError
+from aurumbotx.domain.values import to_decimal
 from aurumbotx.observability.logging import configure_logging
 
 console = Console()
@@ -35,3 +38,14 @@ def migrated_container() -> Container:
     result = container()
     ensure_current(result.engine)
     return result
+
+
+def decimal_option(
+    text: str, option: str, minimum: Decimal = Decimal(0), maximum: Decimal | None = None
+) -> Decimal:
+    """A command-line number as an exact Decimal within bounds, or one clear error."""
+    value = to_decimal(text, name=option)
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise InvalidInputError(f"{option} must be {bound}, got {value}")
+    return value

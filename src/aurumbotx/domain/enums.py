@@ -75,3 +75,11 @@ class Environment(StrEnum):
 
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+# Members as plain module constants for the engine's hot loops: an attribute lookup on an Enum
+# class costs more than a module global.
+BUY, SELL = OrderSide.BUY, OrderSide.SELL
+MARKET, STOP_LOSS, TAKE_PROFIT = OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT
+OPEN, FILLED, REJECTED = OrderStatus.OPEN, OrderStatus.FILLED, OrderStatus.REJECTED
+CANCELLED, PARTIALLY_FILLED = OrderStatus.CANCELLED, OrderStatus.PARTIALLY_FILLED

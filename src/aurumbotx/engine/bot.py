@@ -29,6 +29,7 @@ from aurumbotx.domain.enums import BotStatus, OrderStatus, TradingMode
 from aurumbotx.domain.errors import AurumBotXError, DataError
 from aurumbotx.domain.timeframes import timeframe_to_ms
 from aurumbotx.domain.trading import EngineEvent, Fill, Order, RoundTrip, Signal
+from aurumbotx.domain.values import float_to_decimal
 from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import OrderRouter, OrderStore
 from aurumbotx.engine.portfolio import Portfolio
@@ -99,10 +100,6 @@ class BotStore(OrderStore, Protocol):
     def set_status(self, status: BotStatus, reason: str | None = None) -> None:
         """Record a lifecycle transition."""
         ...
-
-
-def _dec(value: float) -> Decimal:
-    return Decimal(repr(value))
 
 
 class _History:
@@ -357,7 +354,7 @@ class _IntentsFirst:
 
 def _price(value: object) -> Decimal | None:
     if isinstance(value, float | int) and np.isfinite(value) and value > 0:
-        return _dec(float(value))
+        return float_to_decimal(float(value))
     return None
 
 

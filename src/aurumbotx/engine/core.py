@@ -21,28 +21,24 @@ from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from aurumbotx.domain.candles import Candle
-from aurumbotx.domain.enums import OrderSide, OrderStatus, OrderType
+from aurumbotx.domain.enums import (
+    BUY,
+    FILLED,
+    MARKET,
+    OPEN,
+    REJECTED,
+    SELL,
+    STOP_LOSS,
+    TAKE_PROFIT,
+)
 from aurumbotx.domain.trading import ZERO, EngineEvent, Fill, Order, OrderTag, RoundTrip, Signal
+from aurumbotx.domain.values import float_to_decimal
 from aurumbotx.engine.orders import OrderRouter, client_order_id
 from aurumbotx.engine.portfolio import Portfolio
 from aurumbotx.execution.base import ExchangeClient
 from aurumbotx.risk.manager import RiskManager
 
 Listener = Callable[[EngineEvent], None]
-
-# Enum members as module constants: attribute lookups on an Enum class cost in hot loops.
-_BUY = OrderSide.BUY
-_SELL = OrderSide.SELL
-_MARKET = OrderType.MARKET
-_STOP = OrderType.STOP_LOSS
-_TARGET = OrderType.TAKE_PROFIT
-_OPEN = OrderStatus.OPEN
-_FILLED = OrderStatus.FILLED
-_REJECTED = OrderStatus.REJECTED
-
-
-def _dec(value: float) -> Decimal:
-    return Decimal(repr(value))
 
 
 class TradingEngine:
@@ -93,7 +89,7 @@ class TradingEngine:
             fills = exchange.on_candle(candle) if self._placed_at_open else []
         if self.pending_entries or self.pending_exits:
             self._drop_dead_orders(pair, candle.ts)
-        self.portfolio.last_price[pair] = _dec(candle.close)
+        self.portfolio.last_price[pair] = float_to_decimal(candle.close)
         now = candle.ts + self.timeframe_ms - 1
         if self._watch_equity:
             reason = self.risk.on_equity(now, self.portfolio.equity())
@@ -143,8 +139,8 @@ class TradingEngine:
         order = Order(
             client_order_id=client_order_id(self.bot_id, pair, candle.ts, OrderTag.ENTRY),
             pair=pair,
-            side=_BUY,
-            type=_MARKET,
+            side=BUY,
+            type=MARKET,
             tag=OrderTag.ENTRY,
             created_ts=now,
             amount=None,
@@ -152,7 +148,7 @@ class TradingEngine:
             signal=signal,
         )
         sent = self.router.send(order, now)
-        if sent.status is _REJECTED:
+        if sent.status is REJECTED:
             self._reject(now, pair, OrderTag.ENTRY, sent.error or "rejected by the exchange")
         elif not sent.status.is_final:
             self.pending_entries[pair] = sent
@@ -161,7 +157,7 @@ class TradingEngine:
         self, pair: str, amount: Decimal, candle_ts: int, now: int, signal: Signal | None
     ) -> None:
         for order in self.protective.pop(pair, ()):
-            if order.status is _OPEN:
+            if order.status is OPEN:
                 self.router.cancel(order, now)
         entry = self.pending_entries.pop(pair, None)
         if entry is not None and not entry.status.is_final:
@@ -170,15 +166,15 @@ class TradingEngine:
         order = Order(
             client_order_id=client_order_id(self.bot_id, pair, candle_ts, OrderTag.EXIT),
             pair=pair,
-            side=_SELL,
-            type=_MARKET,
+            side=SELL,
+            type=MARKET,
             tag=OrderTag.EXIT,
             created_ts=now,
             amount=amount,
             signal=signal,
         )
         sent = self.router.send(order, now)
-        if sent.status is _REJECTED:
+        if sent.status is REJECTED:
             self._reject(now, pair, OrderTag.EXIT, sent.error or "rejected by the exchange")
         elif not sent.status.is_final:
             self.pending_exits[pair] = sent
@@ -187,13 +183,13 @@ class TradingEngine:
     def _on_fill(self, fill: Fill, candle: Candle) -> None:
         self.fill_count += 1
         pair = fill.pair
-        if fill.side is _BUY:
+        if fill.side is BUY:
             entry = self._settled(self.pending_entries, pair, fill)
             self.portfolio.apply_fill(fill)
             position = self.portfolio.positions[pair]
             signal = entry.signal if entry is not None else position.signal
             position.signal = signal
-            if entry is None or entry.status is _FILLED:
+            if entry is None or entry.status is FILLED:
                 self._protect(pair, fill, candle.ts, signal)
             self._emit("OrderFilled", fill.ts, pair, {"fill": fill})
             return
@@ -227,8 +223,8 @@ class TradingEngine:
         group = client_order_id(self.bot_id, pair, candle_ts, "oco")
         orders = []
         for tag, kind, price, rounding in (
-            (OrderTag.STOP_LOSS, _STOP, stop, ROUND_FLOOR),
-            (OrderTag.TAKE_PROFIT, _TARGET, target, ROUND_CEILING),
+            (OrderTag.STOP_LOSS, STOP_LOSS, stop, ROUND_FLOOR),
+            (OrderTag.TAKE_PROFIT, TAKE_PROFIT, target, ROUND_CEILING),
         ):
             if price is None:
                 continue
@@ -237,7 +233,7 @@ class TradingEngine:
             order = Order(
                 client_order_id=client_order_id(self.bot_id, pair, candle_ts, tag),
                 pair=pair,
-                side=_SELL,
+                side=SELL,
                 type=kind,
                 tag=tag,
                 created_ts=candle_ts,
@@ -246,7 +242,7 @@ class TradingEngine:
                 oco_group=group,
             )
             sent = self.router.send(order, candle_ts)
-            if sent.status is _REJECTED:
+            if sent.status is REJECTED:
                 self._reject(candle_ts, pair, tag, sent.error or "rejected by the exchange")
             else:
                 orders.append(sent)
@@ -258,7 +254,7 @@ class TradingEngine:
         """Forget pending orders the exchange rejected or cancelled at fill time."""
         for book in (self.pending_entries, self.pending_exits):
             order = book.get(pair)
-            if order is not None and order.status.is_final and order.status is not _FILLED:
+            if order is not None and order.status.is_final and order.status is not FILLED:
                 del book[pair]
                 self._reject(ts, pair, order.tag, order.error or order.status.value)
 
@@ -280,7 +276,7 @@ class TradingEngine:
         in the same order give the same Decimal arithmetic.
         """
         for fill in fills:
-            if fill.side is _BUY:
+            if fill.side is BUY:
                 self.portfolio.apply_fill(fill)
             else:
                 self.portfolio.apply_fill(fill, reason=_exit_reason(fill.tag))

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from aurumbotx.domain.enums import OrderSide
+from aurumbotx.domain.enums import BUY
 from aurumbotx.domain.trading import ZERO, Fill, RoundTrip, Signal
-
-# Enum members as module constants: attribute lookups on an Enum class cost in hot loops.
-_BUY = OrderSide.BUY
 
 
 class Position:
@@ -55,7 +52,7 @@ class Portfolio:
         """Update cash and positions; return the round trip a SELL fill closes."""
         self.fees_paid += fill.fee
         notional = fill.amount * fill.price
-        if fill.side is _BUY:
+        if fill.side is BUY:
             self.cash -= notional + fill.fee  # same order of operations as the exchange
             position = self.positions.get(fill.pair)
             if position is None:

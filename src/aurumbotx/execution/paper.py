@@ -29,29 +29,25 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 import numpy as np
 
 from aurumbotx.domain.candles import Candle
-from aurumbotx.domain.enums import OrderSide, OrderStatus, OrderType
+from aurumbotx.domain.enums import (
+    BUY,
+    CANCELLED,
+    FILLED,
+    MARKET,
+    OPEN,
+    PARTIALLY_FILLED,
+    REJECTED,
+    SELL,
+    STOP_LOSS,
+    OrderSide,
+    OrderStatus,
+)
 from aurumbotx.domain.markets import MarketRules
 from aurumbotx.domain.trading import ZERO, Fill, Order
+from aurumbotx.domain.values import float_to_decimal
 
 _ONE = Decimal(1)
 _BPS = Decimal(10_000)
-
-
-# Enum members as module constants: attribute lookups on an Enum class cost in hot loops.
-_BUY = OrderSide.BUY
-_SELL = OrderSide.SELL
-_MARKET = OrderType.MARKET
-_STOP = OrderType.STOP_LOSS
-_OPEN = OrderStatus.OPEN
-_FILLED = OrderStatus.FILLED
-_REJECTED = OrderStatus.REJECTED
-_CANCELLED = OrderStatus.CANCELLED
-_PARTIAL = OrderStatus.PARTIALLY_FILLED
-
-
-def _dec(value: float) -> Decimal:
-    # repr() is the shortest string that round-trips: 4261.48 -> Decimal("4261.48").
-    return Decimal(repr(value))
 
 
 _ASSETS: dict[str, tuple[str, str]] = {}
@@ -137,10 +133,10 @@ class PaperExchange:
         order.updated_ts = now_ts
         error = self._reserve(order)
         if error is not None:
-            order.status = _REJECTED
+            order.status = REJECTED
             order.error = error
             return order
-        order.status = _OPEN
+        order.status = OPEN
         order.exchange_order_id = order.client_order_id
         self._open.setdefault(order.pair, []).append(order)
         return order
@@ -150,8 +146,8 @@ class PaperExchange:
         order = self._orders.get(client_order_id)
         if order is None:
             return None
-        if order.status in (_OPEN, _PARTIAL):
-            self._close(order, _CANCELLED, now_ts)
+        if order.status in (OPEN, PARTIALLY_FILLED):
+            self._close(order, CANCELLED, now_ts)
         return order
 
     def _reserve(self, order: Order) -> str | None:
@@ -159,7 +155,7 @@ class PaperExchange:
         key = order.oco_group or order.client_order_id
         if key in self._locks:
             return None  # an earlier order of the OCO group reserved for the whole group
-        if order.side is _BUY:
+        if order.side is BUY:
             need = order.quote_amount
             if need is None:
                 if order.amount is None or order.price is None:
@@ -187,7 +183,7 @@ class PaperExchange:
         group = order.oco_group
         if (
             group is not None
-            and status is not _FILLED
+            and status is not FILLED
             and any(o.oco_group == group for o in siblings)
         ):
             return  # the group's reservation still covers a sibling
@@ -209,7 +205,7 @@ class PaperExchange:
         checked = self._checked
         for order in sorted(orders, key=_match_priority) if len(orders) > 1 else tuple(orders):
             oid = order.client_order_id
-            if order.status is not _OPEN or checked.get(oid) == ts:
+            if order.status is not OPEN or checked.get(oid) == ts:
                 continue
             submitted = order.submitted_ts if order.submitted_ts is not None else ts
             if submitted > ts:
@@ -218,7 +214,7 @@ class PaperExchange:
             if order.oco_group is not None and order.oco_group in filled_groups:
                 continue  # cancelled with its group below
             after_open = submitted == ts
-            if after_open and order.type is _MARKET:
+            if after_open and order.type is MARKET:
                 continue  # fills at the next open
             price = self._match_price(order, candle, after_open)
             if price is None:
@@ -231,39 +227,43 @@ class PaperExchange:
         if filled_groups:
             for order in list(self._open.get(candle.pair, ())):
                 if order.oco_group in filled_groups:
-                    self._close(order, _CANCELLED, ts)
+                    self._close(order, CANCELLED, ts)
         return fills
 
     def _match_price(self, order: Order, candle: Candle, after_open: bool) -> Decimal | None:
         kind = order.type
-        if kind is _MARKET:
-            return self._slipped(_dec(candle.open), order.side, order.pair)
+        if kind is MARKET:
+            return self._slipped(float_to_decimal(candle.open), order.side, order.pair)
         trigger = order.price
         if trigger is None:
             return None
         level = float(trigger)
-        sell = order.side is _SELL
-        if kind is _STOP:
+        sell = order.side is SELL
+        if kind is STOP_LOSS:
             if not (candle.low <= level if sell else candle.high >= level):
                 return None
             gapped = not after_open and (candle.open < level if sell else candle.open > level)
-            return self._slipped(_dec(candle.open) if gapped else trigger, order.side, order.pair)
+            return self._slipped(
+                float_to_decimal(candle.open) if gapped else trigger, order.side, order.pair
+            )
         # LIMIT and TAKE_PROFIT: a price at least as good as the limit.
         if sell:
             if candle.high < level:
                 return None
-            return _dec(candle.open) if not after_open and candle.open > level else trigger
+            return (
+                float_to_decimal(candle.open) if not after_open and candle.open > level else trigger
+            )
         if candle.low > level:
             return None
-        return _dec(candle.open) if not after_open and candle.open < level else trigger
+        return float_to_decimal(candle.open) if not after_open and candle.open < level else trigger
 
     def _slipped(self, price: Decimal, side: OrderSide, pair: str) -> Decimal:
         if self.slippage:
-            price = price * (_ONE + self.slippage if side is _BUY else _ONE - self.slippage)
+            price = price * (_ONE + self.slippage if side is BUY else _ONE - self.slippage)
             rules = self._rules.get(pair)
             if rules is not None and rules.price_tick:
                 tick = rules.price_tick
-                rounding = ROUND_CEILING if side is _BUY else ROUND_FLOOR
+                rounding = ROUND_CEILING if side is BUY else ROUND_FLOOR
                 price = (price / tick).to_integral_value(rounding=rounding) * tick
         return price
 
@@ -272,7 +272,7 @@ class PaperExchange:
         fee_rate = self.fee_rate
         rules = self._rules.get(order.pair)
         step = rules.amount_step if rules is not None and rules.amount_step else None
-        budget = order.quote_amount if order.side is _BUY else None
+        budget = order.quote_amount if order.side is BUY else None
         if budget is not None:
             # All-in: the largest amount whose cost, fee included, fits the budget. Without a
             # step the division is not rounded; its last digit is nudged down when rounding
@@ -299,19 +299,19 @@ class PaperExchange:
             error = f"notional {notional} below the minimum {rules.min_notional}"
         elif rules is not None and rules.min_amount and amount < rules.min_amount:
             error = f"amount {amount} below the minimum {rules.min_amount}"
-        elif order.side is _BUY:
+        elif order.side is BUY:
             lock = self._locks.get(order.client_order_id)
             available = (lock[1] if lock else ZERO) + self._free.get(quote, ZERO)
             if notional + fee > available:
                 error = f"insufficient balance at fill: needs {notional + fee} {quote}"
         if error is not None:
             order.error = error
-            self._close(order, _REJECTED, ts)
+            self._close(order, REJECTED, ts)
             return None
-        self._close(order, _FILLED, ts)  # releases the reservation first
+        self._close(order, FILLED, ts)  # releases the reservation first
         free = self._free
         # Same arithmetic, in the same order, as Portfolio.apply_fill: the two never drift.
-        if order.side is _BUY:
+        if order.side is BUY:
             free[quote] = free.get(quote, ZERO) - (notional + fee)
             free[base] = free.get(base, ZERO) + amount
         else:
@@ -348,13 +348,13 @@ class PaperExchange:
             return None
         best: int | None = None
         for order in orders:
-            if order.type is _MARKET:
+            if order.type is MARKET:
                 return start
             if order.price is None:
                 continue
             level = float(order.price)
-            sell = order.side is _SELL
-            if order.type is _STOP:
+            sell = order.side is SELL
+            if order.type is STOP_LOSS:
                 hits = low[start:stop] <= level if sell else high[start:stop] >= level
             else:
                 hits = high[start:stop] >= level if sell else low[start:stop] <= level
@@ -365,8 +365,8 @@ class PaperExchange:
 
 
 def _match_priority(order: Order) -> int:
-    if order.type is _MARKET:
+    if order.type is MARKET:
         return 0
-    if order.type is _STOP:
+    if order.type is STOP_LOSS:
         return 1
     return 2

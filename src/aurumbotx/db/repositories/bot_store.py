@@ -30,6 +30,7 @@ from aurumbotx.db.repositories.market_data import MarketDataRepository
 from aurumbotx.domain.enums import BotStatus, OrderSide, OrderStatus, OrderType
 from aurumbotx.domain.errors import NotFoundError
 from aurumbotx.domain.trading import Fill, Order, RoundTrip, Signal
+from aurumbotx.domain.values import float_to_decimal
 from aurumbotx.engine.bot import BotState, CandleResult
 
 ZERO = Decimal(0)
@@ -379,7 +380,7 @@ def _trip_key(trip: RoundTrip) -> tuple[str, int | None]:
 def _confidence(signal: Signal | None) -> Decimal | None:
     if signal is None or signal.confidence is None:
         return None
-    return Decimal(repr(float(signal.confidence)))
+    return float_to_decimal(float(signal.confidence))
 
 
 def _signal_json(order: Order) -> dict[str, Any]:

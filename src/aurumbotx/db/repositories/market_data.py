@@ -27,7 +27,7 @@ from aurumbotx.domain.candles import Candle
 from aurumbotx.domain.errors import InvalidInputError, NoDataError, NotFoundError
 from aurumbotx.domain.markets import MarketRules
 from aurumbotx.domain.timeframes import timeframe_to_ms
-from aurumbotx.domain.values import Pair
+from aurumbotx.domain.values import Pair, float_to_decimal
 
 _PRICE_COLUMNS = ("open_price", "high_price", "low_price", "close_price", "volume")
 _FRAME_COLUMNS = ("open", "high", "low", "close", "volume")
@@ -39,10 +39,6 @@ def _decimal_places(step: Decimal | None) -> int | None:
         return None
     exponent = step.normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else None
-
-
-def _dec(value: float) -> Decimal:
-    return Decimal(repr(float(value)))
 
 
 def _utc(ts_ms: int) -> datetime:
@@ -180,11 +176,11 @@ class MarketDataRepository:
             "trading_pair_id": self._pair_id(symbol),
             "timeframe": timeframe,
             "timestamp": _utc(candle.ts),
-            "open_price": _dec(candle.open),
-            "high_price": _dec(candle.high),
-            "low_price": _dec(candle.low),
-            "close_price": _dec(candle.close),
-            "volume": _dec(candle.volume),
+            "open_price": float_to_decimal(candle.open),
+            "high_price": float_to_decimal(candle.high),
+            "low_price": float_to_decimal(candle.low),
+            "close_price": float_to_decimal(candle.close),
+            "volume": float_to_decimal(candle.volume),
         }
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from aurumbotx.db.models import Strategy as StrategyRow
+from aurumbotx.domain.values import float_to_decimal
 
 
 class StrategyRepository:
@@ -39,7 +40,7 @@ class StrategyRepository:
         uses = (row.usage_count or 0) + 1
         if roi_percentage is not None:
             previous = row.avg_performance or Decimal(0)
-            roi = Decimal(repr(roi_percentage))
+            roi = float_to_decimal(roi_percentage)
             row.avg_performance = previous + (roi - previous) / uses
         row.usage_count = uses
         history = dict(row.performance_metrics or {})
