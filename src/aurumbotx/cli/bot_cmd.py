@@ -132,7 +132,8 @@ def start(
         console.print("registered: `aurumbotx engine` will run it")
         return
     _run_engine(container, only={bot_id})
-    _print_status(container, bot_id)
+    if _print_status(container, bot_id) == "halted":
+        raise typer.Exit(1)
 
 
 def _run_engine(
@@ -229,7 +230,7 @@ def status(bot_id: int = typer.Argument(..., help="The bot's id.")) -> None:
     _print_status(migrated_container(), bot_id)
 
 
-def _print_status(container: Container, bot_id: int) -> None:
+def _print_status(container: Container, bot_id: int) -> str:
     from aurumbotx.db.repositories.bots import bot_summary
 
     summary = bot_summary(container.session_factory, bot_id)
@@ -261,6 +262,7 @@ def _print_status(container: Container, bot_id: int) -> None:
         console.print(table)
     for line in summary["errors"]:
         err_console.print(f"[yellow]{line}[/]")
+    return str(row.status)
 
 
 def stop(bot_id: int = typer.Argument(..., help="The bot's id.")) -> None:
