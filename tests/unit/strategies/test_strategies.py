@@ -121,3 +121,21 @@ def test_builtins_do_not_look_ahead(name: str) -> None:
     report = check_lookahead(strategy, candles, max_signals=25, extra_candles=10)
     assert not report.biased, report.summary()
     assert report.checked >= 25
+
+
+def test_user_strategy_from_an_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    import aurumbotx.strategies.registry as registry
+
+    point = EntryPoint(
+        name="vendor_cross",
+        value="aurumbotx.strategies.sma_cross:SmaCrossStrategy",
+        group=registry.ENTRY_POINT_GROUP,
+    )
+    monkeypatch.setattr(
+        registry, "entry_points", lambda group: [point] if group == point.group else []
+    )
+    assert "vendor_cross" in available()
+    strategy = create_strategy("vendor_cross", {"fast": "3", "slow": "9"})
+    assert strategy.params == {"fast": 3, "slow": 9}
