@@ -50,7 +50,8 @@ def fills(db: Path, bot_id: int) -> list[tuple[str, str, int, Decimal, Decimal, 
     return [(s, t, ts, Decimal(p), Decimal(a), Decimal(fee)) for s, t, ts, p, a, fee in rows]
 
 
-def start_bot(candles: Path, *extra: str) -> int:
+def start_bot(candles: Path, *extra: str, code: int = 0) -> int:
+    """Create (and, without --detach, run) a paper bot; `code`: 1 when it should end halted."""
     result = run_cli(
         "bot",
         "start",
@@ -68,7 +69,7 @@ def start_bot(candles: Path, *extra: str) -> int:
         f"replay:{candles}",
         *extra,
     )
-    assert result.returncode == 0, result.output
+    assert result.returncode == code, result.output
     return int(result.stdout.split()[1])
 
 
@@ -175,7 +176,7 @@ def test_risk_limits_act_identically_in_backtest_and_paper(
     home: Path, candle_file: Path, tmp_path: Path
 ) -> None:
     limits = ["--stop-loss-pct", "1.5", "--take-profit-pct", "3", "--max-drawdown-pct", "6"]
-    bot_id = start_bot(candle_file, *limits, "--risk", "50")
+    bot_id = start_bot(candle_file, *limits, "--risk", "50", code=1)
     out = tmp_path / "bt.json"
     result = run_cli(
         "backtest",

@@ -6,8 +6,10 @@ event loop never blocks) -> `stopping` (a stop request) -> `stopped`; or `halted
 manager (daily loss, drawdown) or by an error that retrying cannot fix (bad credentials).
 Each transition is persisted by the store and published on the event bus.
 
-Temporary errors (network, exchange overload, database hiccup) retry the same candle with
-backoff: nothing is skipped. A strategy that raises loses its signal for that candle and the
+A temporary error (network, exchange overload, database hiccup) while a candle is processed may
+leave the bot's memory ahead of the database; the service then rebuilds the bot from the
+database and reconciles it, with backoff, exactly as after a crash: nothing is processed twice,
+nothing is skipped. A strategy that raises loses its signal for that candle and the
 failure is logged; the bot goes on.
 """
 
@@ -18,14 +20,13 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Protocol
 
 from aurumbotx.domain.enums import BotStatus
 from aurumbotx.domain.errors import (
     AurumBotXError,
     AuthenticationError,
-    DatabaseUnavailableError,
+    PersistenceError,
     TemporaryExchangeError,
 )
 from aurumbotx.domain.trading import EngineEvent
@@ -33,6 +34,14 @@ from aurumbotx.engine.bot import BotRunner
 
 STOP_CHECK_SECONDS = 0.5
 RETRY_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+class RestartBot(Exception):
+    """A temporary failure left the bot's memory possibly ahead of the database.
+
+    The service then rebuilds the bot from the database and reconciles it, exactly as after a
+    crash: nothing is processed twice and nothing is skipped.
+    """
 
 
 class BotControl(Protocol):
@@ -111,7 +120,7 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
         await transition(BotStatus.STOPPED, "stop requested while it was not running")
         return BotStatus.STOPPED
     await transition(BotStatus.RECONCILING)
-    notes = await _retrying(lambda: asyncio.to_thread(runner.reconcile), control, log, bot_id)
+    notes = await _temporary_restarts(asyncio.to_thread(runner.reconcile), control, log, bot_id)
     for note in notes:
         log.info("bot_reconciled", bot_id=bot_id, note=note)
     if await asyncio.to_thread(control.status) is BotStatus.STOPPING:
@@ -135,8 +144,8 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
             # an outage): exits still run on it, entries wait for fresh candles.
             late = getattr(handle.feed, "is_late", None)
             runner.engine.risk.paused = bool(late(candle)) if callable(late) else False
-            await _retrying(
-                partial(asyncio.to_thread, runner.on_candle, candle), control, log, bot_id
+            await _temporary_restarts(
+                asyncio.to_thread(runner.on_candle, candle), control, log, bot_id
             )
             await _publish_events(runner, publish, channel)
             if runner.halted_reason is not None:
@@ -180,26 +189,19 @@ def _event_json(bot_id: int, event: EngineEvent) -> dict[str, Any]:
     return {"type": event.kind, "bot_id": bot_id, "ts": event.ts, "pair": event.pair, **data}
 
 
-async def _retrying(
-    call: Callable[[], Awaitable[Any]], control: BotControl, log: Logger, bot_id: int
+async def _temporary_restarts(
+    call: Awaitable[Any], control: BotControl, log: Logger, bot_id: int
 ) -> Any:
-    """Run `call`, retrying temporary failures with backoff; permanent ones propagate."""
-    attempt = 0
-    while True:
-        try:
-            return await call()
-        except (TemporaryExchangeError, DatabaseUnavailableError) as error:
-            delay = RETRY_BACKOFF[min(attempt, len(RETRY_BACKOFF) - 1)]
-            retry_after = getattr(error, "retry_after", None)
-            if retry_after:
-                delay = max(delay, float(retry_after))
-            attempt += 1
-            log.warning("bot_retry", bot_id=bot_id, error=str(error), delay=delay, attempt=attempt)
-            with contextlib.suppress(AurumBotXError):
-                await asyncio.to_thread(
-                    control.log_error, f"temporary error, retrying: {error}", {"attempt": attempt}
-                )
-            await asyncio.sleep(delay)
+    """Await `call`; a temporary failure becomes RestartBot (rebuild from the database)."""
+    try:
+        return await call
+    except (TemporaryExchangeError, PersistenceError) as error:
+        log.warning("bot_restart", bot_id=bot_id, error=str(error))
+        with contextlib.suppress(AurumBotXError):
+            await asyncio.to_thread(
+                control.log_error, f"temporary error, restarting the bot: {error}", {}
+            )
+        raise RestartBot(str(error)) from error
 
 
 class EngineService:
@@ -236,12 +238,24 @@ class EngineService:
             await asyncio.sleep(self.poll_seconds)
 
     async def _guarded(self, bot_id: int) -> BotStatus:
-        try:
-            handle = await asyncio.to_thread(self.make_bot, bot_id)
-            return await run_bot(handle, self.publish, self.log)
-        except AurumBotXError as error:
-            self.log.error("bot_failed", bot_id=bot_id, error=str(error))
-            await asyncio.to_thread(self.directory.fail, bot_id, str(error))
-            with contextlib.suppress(AurumBotXError):
-                await self.publish(f"bots.{bot_id}", {"type": "error", "error": str(error)})
-            return BotStatus.HALTED
+        attempt = 0
+        while True:
+            try:
+                handle = await asyncio.to_thread(self.make_bot, bot_id)
+                return await run_bot(handle, self.publish, self.log)
+            except (RestartBot, PersistenceError) as error:
+                # The database or the exchange failed for a while: rebuild and reconcile.
+                delay = RETRY_BACKOFF[min(attempt, len(RETRY_BACKOFF) - 1)]
+                attempt += 1
+                self.log.warning("bot_rebuild", bot_id=bot_id, error=str(error), delay=delay)
+                await asyncio.sleep(delay)
+            except AurumBotXError as error:
+                return await self._failed(bot_id, error)
+
+    async def _failed(self, bot_id: int, error: AurumBotXError) -> BotStatus:
+        """Halt a bot that cannot run, with the reason."""
+        self.log.error("bot_failed", bot_id=bot_id, error=str(error))
+        await asyncio.to_thread(self.directory.fail, bot_id, str(error))
+        with contextlib.suppress(AurumBotXError):
+            await self.publish(f"bots.{bot_id}", {"type": "error", "error": str(error)})
+        return BotStatus.HALTED

@@ -196,7 +196,7 @@ class DbBotStore:
             )
             day_values = self._daily(session, result)
             for event in result.events:
-                if event.kind in ("OrderRejected", "BotHalted"):
+                if event.kind in ("OrderRejected", "BotHalted", "StrategyFailed"):
                     session.add(
                         SystemLog(
                             level="WARNING",
