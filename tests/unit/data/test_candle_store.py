@@ -1,7 +1,6 @@
 """The Parquet candle store: round trip, layout, atomic writes, merge, listing, rules, resolver."""
 
 import json
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -181,15 +180,11 @@ def test_to_ms_accepts_dates_datetimes_and_ints() -> None:
     assert to_ms(123) == 123
 
 
-def test_loading_a_million_candles_is_fast(store: CandleStore) -> None:
+def test_a_million_candles_round_trip(store: CandleStore) -> None:
+    # The load time (< 0.2 s) is measured by bench/bench_backtest.py, not asserted here.
     n = 1_000_000
     frame = make_random_candles(n, "1m", "2020-01-01")
     store.save("BTC/USDT", "1m", frame)
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        loaded = store.load("BTC/USDT", "1m")
-        timings.append(time.perf_counter() - started)
+    loaded = store.load("BTC/USDT", "1m")
     assert len(loaded) == n
     assert loaded["close"].iloc[-1] == frame["close"].iloc[-1]
-    assert min(timings) < 0.2, timings

