@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aurumbotx.testing.cli import cli_executable, run_cli
+from aurumbotx.testing.cli import CliResult, cli_executable, run_cli
 from aurumbotx.testing.market import write_shared_csv
 
 
@@ -50,13 +50,15 @@ def fills(db: Path, bot_id: int) -> list[tuple[str, str, int, Decimal, Decimal, 
     return [(s, t, ts, Decimal(p), Decimal(a), Decimal(fee)) for s, t, ts, p, a, fee in rows]
 
 
-def start_bot(candles: Path, *extra: str, code: int = 0) -> int:
-    """Create (and, without --detach, run) a paper bot; `code`: 1 when it should end halted."""
-    result = run_cli(
+def run_bot(
+    candles: Path, *extra: str, strategy: str = "sma_cross", env: dict[str, str] | None = None
+) -> CliResult:
+    """`aurumbotx bot start` of a paper bot replaying `candles`."""
+    return run_cli(
         "bot",
         "start",
         "--strategy",
-        "sma_cross",
+        strategy,
         "--pairs",
         "BTC/USDT",
         "--timeframe",
@@ -68,7 +70,13 @@ def start_bot(candles: Path, *extra: str, code: int = 0) -> int:
         "--feed",
         f"replay:{candles}",
         *extra,
+        env=env,
     )
+
+
+def start_bot(candles: Path, *extra: str, code: int = 0) -> int:
+    """Create (and, without --detach, run) a paper bot; `code`: 1 when it should end halted."""
+    result = run_bot(candles, *extra)
     assert result.returncode == code, result.output
     return int(result.stdout.split()[1])
 
@@ -222,23 +230,11 @@ def test_ai_adaptive_paper_bot_uses_the_live_path_and_trades_like_the_backtest(
     save_artifact(artifact, home / "models")
     candles = write_shared_csv(BTC_FILE, 6_000, tmp_path / "binance_BTC-USDT_1h.csv")
 
-    result = run_cli(
-        "bot",
-        "start",
-        "--strategy",
-        "ai_adaptive",
-        "--pairs",
-        "BTC/USDT",
-        "--timeframe",
-        "1h",
-        "--capital",
-        "10000",
-        "--mode",
-        "paper",
-        "--feed",
-        f"replay:{candles}",
+    result = run_bot(
+        candles,
         "--param",
         f"model={artifact.version}",
+        strategy="ai_adaptive",
         env={"AURUMBOTX_LOGGING__LEVEL": "INFO"},
     )
     assert result.returncode == 0, result.output
