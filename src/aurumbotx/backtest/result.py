@@ -1,6 +1,6 @@
 """What a backtest returns: trades, equity curve, metrics; and its JSON form.
 
-JSON (`BacktestResult.to_json`)::
+JSON (`BacktestResult.to_json_dict`, written by `write_json`)::
 
     {"metrics": {...},
      "trades": [{"pair", "side", "entry_time", "exit_time", "entry_price", "exit_price",
@@ -15,7 +15,6 @@ one (Sharpe ratio of a flat equity curve) is null.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pandas as pd
 
 
@@ -93,42 +93,62 @@ class BacktestResult:
 
     def equity_curve(self) -> list[list[float]]:
         """[[timestamp_ms, equity], ...]."""
+        return [list(point) for point in self._equity_points()]
+
+    def _equity_points(self) -> list[tuple[int, float]]:
         if not len(self.equity):
             return []
         times = self.equity.index.as_unit("ms").asi8.tolist()
         values = self.equity.to_numpy(dtype="float64").tolist()
-        return list(map(list, zip(times, values, strict=True)))
+        return list(zip(times, values, strict=True))
 
-    def to_json_dict(self) -> dict[str, Any]:
-        """The documented JSON structure."""
+    def json_metrics(self) -> dict[str, float | int | str | None]:
+        """The metrics as JSON values ("inf" for an infinite one, null for an undefined one)."""
+        return {k: _json_number(v) for k, v in self.metrics.items()}
+
+    def json_run(self) -> dict[str, Any]:
+        """The "run" part of the JSON: what was run, on what, with which costs."""
         start = self.equity.index[0].isoformat() if len(self.equity) else None
         end = self.equity.index[-1].isoformat() if len(self.equity) else None
         return {
-            "metrics": {k: _json_number(v) for k, v in self.metrics.items()},
+            "strategy": self.strategy,
+            "params": self.params,
+            "pairs": self.pairs,
+            "timeframe": self.timeframe,
+            "start": start,
+            "end": end,
+            "starting_capital": str(self.starting_capital),
+            "final_equity": str(self.final_equity),
+            "fee_rate": str(self.fee_rate),
+            "slippage_bps": str(self.slippage_bps),
+            "warnings": self.warnings,
+            **self.run_info,
+        }
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The documented JSON structure."""
+        return {
+            "metrics": self.json_metrics(),
             "trades": [t.to_dict() for t in self.trades],
             "equity_curve": self.equity_curve(),
-            "run": {
-                "strategy": self.strategy,
-                "params": self.params,
-                "pairs": self.pairs,
-                "timeframe": self.timeframe,
-                "start": start,
-                "end": end,
-                "starting_capital": str(self.starting_capital),
-                "final_equity": str(self.final_equity),
-                "fee_rate": str(self.fee_rate),
-                "slippage_bps": str(self.slippage_bps),
-                "warnings": self.warnings,
-                **self.run_info,
-            },
+            "run": self.json_run(),
         }
 
     def write_json(self, path: Path) -> None:
-        """Write the JSON file (atomically)."""
+        """Write the JSON file (atomically), compact: a million-point curve is about 40 MB.
+
+        orjson writes the same document as `to_json_dict`, several times faster than the
+        standard library (floats in their shortest round-trip form, like `repr`; numpy
+        numbers as numbers).
+        """
+        document = {
+            "metrics": self.json_metrics(),
+            "trades": [t.to_dict() for t in self.trades],
+            "equity_curve": self._equity_points(),  # tuples are written as arrays
+            "run": self.json_run(),
+        }
         tmp = path.with_name(path.name + ".tmp")
-        # Compact: a million-candle equity curve indented would triple the time and size.
-        text = json.dumps(self.to_json_dict(), separators=(",", ":"), default=str)
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(orjson.dumps(document, default=str, option=orjson.OPT_SERIALIZE_NUMPY))
         tmp.replace(path)
 
 

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -194,11 +195,12 @@ def run_backtest(
     every = config.every_candle or config.risk.watches_equity
     log = _drive(engine, exchange, data, every)
     for d in data:  # mark open positions at the window's last close
-        portfolio.last_price[d.pair] = float_to_decimal(float(d.close[d.i1 - 1]))
+        portfolio.mark(d.pair, float(d.close[d.i1 - 1]))
     equity, exposure = _equity_curve(data, log, config.capital)
     trips = portfolio.closed + portfolio.open_round_trips()
-    trips.sort(key=lambda t: (t.entry_ts, t.pair))
-    trades = [_record(t) for t in trips]
+    if len(data) > 1:  # one pair's round trips follow each other: already in entry order
+        trips.sort(key=attrgetter("entry_ts", "pair"))
+    trades = _records(trips)
     final_equity = portfolio.equity()
     metrics = compute_metrics(
         equity,
@@ -343,7 +345,7 @@ def _mark_others(portfolio: Portfolio, data: list[_PairData], k: int, ts: int) -
             continue
         idx = int(other.ts.searchsorted(ts, side="right" if j < k else "left")) - 1
         if idx >= other.i0:
-            portfolio.last_price[other.pair] = float_to_decimal(float(other.close[idx]))
+            portfolio.mark(other.pair, float(other.close[idx]))
 
 
 def _forward_fill(
@@ -401,19 +403,29 @@ def _dt(ts: int) -> datetime:
     return datetime.fromtimestamp(ts / 1000, tz=UTC)
 
 
-def _record(trip: RoundTrip) -> TradeRecord:
-    return TradeRecord(
-        pair=trip.pair,
-        side="long",
-        entry_time=_dt(trip.entry_ts),
-        entry_price=trip.entry_price,
-        amount=trip.amount,
-        fees=trip.entry_fee + trip.exit_fee,
-        profit_loss=trip.profit_loss,
-        exit_time=_dt(trip.exit_ts) if trip.exit_ts is not None else None,
-        exit_price=trip.exit_price,
-        exit_reason=trip.exit_reason,
-    )
+def _records(trips: list[RoundTrip]) -> list[TradeRecord]:
+    """The round trips as trade records; their times converted in one vectorised pass."""
+    if not trips:
+        return []
+    stamps = [t.entry_ts for t in trips] + [t.exit_ts or 0 for t in trips]
+    times = pd.to_datetime(np.asarray(stamps, dtype=np.int64), unit="ms", utc=True)
+    moments: list[datetime] = times.to_pydatetime().tolist()
+    n = len(trips)
+    return [
+        TradeRecord(
+            trip.pair,
+            "long",
+            moments[k],
+            trip.entry_price,
+            trip.amount,
+            trip.entry_fee + trip.exit_fee,
+            trip.profit_loss,
+            moments[n + k] if trip.exit_ts is not None else None,
+            trip.exit_price,
+            trip.exit_reason,
+        )
+        for k, trip in enumerate(trips)
+    ]
 
 
 def check_timeframe(candles: dict[str, pd.DataFrame], timeframe: str) -> None:

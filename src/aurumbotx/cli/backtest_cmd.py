@@ -129,7 +129,7 @@ def _record(result: BacktestResult, strategy: Strategy) -> str | None:
         if engine.url.get_backend_name() != "sqlite":
             return "not recorded in the database: run `aurumbotx db upgrade` first"
         migrate.upgrade(engine)  # the embedded database is ours to keep current
-    run = result.to_json_dict()["run"] | {"metrics": result.to_json_dict()["metrics"]}
+    run = result.json_run() | {"metrics": result.json_metrics()}
     defaults = {k: p.default for k, p in strategy.parameters.items()}
     with session_scope(box.session_factory) as session:
         StrategyRepository(session).record_run(

@@ -32,7 +32,6 @@ from aurumbotx.domain.enums import (
     TAKE_PROFIT,
 )
 from aurumbotx.domain.trading import ZERO, EngineEvent, Fill, Order, OrderTag, RoundTrip, Signal
-from aurumbotx.domain.values import float_to_decimal
 from aurumbotx.engine.orders import OrderRouter, client_order_id
 from aurumbotx.engine.portfolio import Portfolio
 from aurumbotx.execution.base import ExchangeClient
@@ -89,7 +88,7 @@ class TradingEngine:
             fills = exchange.on_candle(candle) if self._placed_at_open else []
         if self.pending_entries or self.pending_exits:
             self._drop_dead_orders(pair, candle.ts)
-        self.portfolio.last_price[pair] = float_to_decimal(candle.close)
+        self.portfolio.closes[pair] = candle.close
         now = candle.ts + self.timeframe_ms - 1
         if self._watch_equity:
             reason = self.risk.on_equity(now, self.portfolio.equity())
@@ -114,7 +113,7 @@ class TradingEngine:
     def _enter(self, candle: Candle, signal: Signal, now: int) -> None:
         pair = candle.pair
         portfolio = self.portfolio
-        price = portfolio.last_price[pair]
+        price = portfolio.price(pair)
         risk = self.risk
         stop = risk.stop_price(price, signal.stop_loss, self.stop_loss_pct)
         positions = portfolio.positions
@@ -191,13 +190,15 @@ class TradingEngine:
             position.signal = signal
             if entry is None or entry.status is FILLED:
                 self._protect(pair, fill, candle.ts, signal)
-            self._emit("OrderFilled", fill.ts, pair, {"fill": fill})
+            if self.listener is not None:
+                self._emit("OrderFilled", fill.ts, pair, {"fill": fill})
             return
         self._settled(self.pending_exits, pair, fill)
         if fill.tag in (OrderTag.STOP_LOSS, OrderTag.TAKE_PROFIT):
             self.protective.pop(pair, None)
         trip = self.portfolio.apply_fill(fill, reason=_exit_reason(fill.tag))
-        self._emit("OrderFilled", fill.ts, pair, {"fill": fill, "round_trip": trip})
+        if self.listener is not None:
+            self._emit("OrderFilled", fill.ts, pair, {"fill": fill, "round_trip": trip})
 
     @staticmethod
     def _settled(book: dict[str, Order], pair: str, fill: Fill) -> Order | None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from aurumbotx.domain.enums import BUY
 from aurumbotx.domain.trading import ZERO, Fill, RoundTrip, Signal
+from aurumbotx.domain.values import float_to_decimal
 
 
 class Position:
@@ -45,7 +46,10 @@ class Portfolio:
         self.quote = quote
         self.positions: dict[str, Position] = {}
         self.closed: list[RoundTrip] = []
-        self.last_price: dict[str, Decimal] = {}
+        # Latest close per pair as the candle has it (a float); its Decimal is made when asked
+        # for (`price`), not at every candle: most candles of a backtest never need it.
+        self.closes: dict[str, float] = {}
+        self._priced: dict[str, tuple[float, Decimal]] = {}
         self.fees_paid = ZERO
 
     def apply_fill(self, fill: Fill, reason: str | None = None) -> RoundTrip | None:
@@ -96,17 +100,31 @@ class Portfolio:
         self.closed.append(trip)
         return trip
 
-    def mark(self, pair: str, price: Decimal) -> None:
-        """Remember the pair's latest price (a candle close)."""
-        self.last_price[pair] = price
+    def mark(self, pair: str, close: float) -> None:
+        """Remember the pair's latest close (the engine writes `closes` directly)."""
+        self.closes[pair] = close
+
+    def price(self, pair: str) -> Decimal:
+        """The pair's latest close as a Decimal (its shortest repr); KeyError before any."""
+        close = self.closes[pair]
+        known = self._priced.get(pair)
+        if known is not None and known[0] == close:
+            return known[1]
+        price = float_to_decimal(close)
+        self._priced[pair] = (close, price)
+        return price
+
+    @property
+    def last_price(self) -> dict[str, Decimal]:
+        """Every pair's latest close as a Decimal."""
+        return {pair: self.price(pair) for pair in self.closes}
 
     def exposure(self, pair: str) -> Decimal:
         """Market value of the pair's position at its last price."""
         position = self.positions.get(pair)
         if position is None:
             return ZERO
-        price = self.last_price.get(pair)
-        return position.amount * price if price is not None else position.cost
+        return position.amount * self.price(pair) if pair in self.closes else position.cost
 
     def total_exposure(self) -> Decimal:
         """Market value of every position."""
@@ -120,7 +138,8 @@ class Portfolio:
         """Open positions as round trips marked at the last price, without an exit fee."""
         trips = []
         for position in self.positions.values():
-            price = self.last_price.get(position.pair, position.entry_price)
+            pair = position.pair
+            price = self.price(pair) if pair in self.closes else position.entry_price
             trips.append(
                 RoundTrip(
                     pair=position.pair,

@@ -177,9 +177,14 @@ class PaperExchange:
     def _close(self, order: Order, status: OrderStatus, ts: int) -> None:
         order.status = status
         order.updated_ts = ts
-        siblings = self._open.get(order.pair, [])
-        if order in siblings:
-            siblings.remove(order)
+        siblings = self._open.get(order.pair)
+        if siblings:
+            for k, sibling in enumerate(siblings):
+                if sibling is order:
+                    del siblings[k]
+                    break
+        else:
+            siblings = []
         group = order.oco_group
         if (
             group is not None
@@ -200,10 +205,10 @@ class PaperExchange:
         if not orders:
             return []
         fills: list[Fill] = []
-        filled_groups: set[str] = set()
+        filled_groups: set[str] | None = None
         ts = candle.ts
         checked = self._checked
-        for order in sorted(orders, key=_match_priority) if len(orders) > 1 else tuple(orders):
+        for order in sorted(orders, key=_match_priority) if len(orders) > 1 else (orders[0],):
             oid = order.client_order_id
             if order.status is not OPEN or checked.get(oid) == ts:
                 continue
@@ -211,18 +216,25 @@ class PaperExchange:
             if submitted > ts:
                 continue  # sent after this candle opened and not at its open: next candle
             checked[oid] = ts
-            if order.oco_group is not None and order.oco_group in filled_groups:
+            if filled_groups is not None and order.oco_group in filled_groups:
                 continue  # cancelled with its group below
-            after_open = submitted == ts
-            if after_open and order.type is MARKET:
-                continue  # fills at the next open
-            price = self._match_price(order, candle, after_open)
-            if price is None:
-                continue
+            if order.type is MARKET:
+                if submitted == ts:
+                    continue  # sent at this candle's open: fills at the next open
+                price = float_to_decimal(candle.open)
+                if self.slippage:
+                    price = self._slipped(price, order.side, order.pair)
+            else:
+                limit = self._match_price(order, candle, submitted == ts)
+                if limit is None:
+                    continue
+                price = limit
             fill = self._execute(order, price, ts)
             if fill is not None:
                 fills.append(fill)
                 if order.oco_group is not None:
+                    if filled_groups is None:
+                        filled_groups = set()
                     filled_groups.add(order.oco_group)
         if filled_groups:
             for order in list(self._open.get(candle.pair, ())):
@@ -231,9 +243,8 @@ class PaperExchange:
         return fills
 
     def _match_price(self, order: Order, candle: Candle, after_open: bool) -> Decimal | None:
+        """Fill price of a LIMIT, STOP_LOSS or TAKE_PROFIT order in `candle`, None if untouched."""
         kind = order.type
-        if kind is MARKET:
-            return self._slipped(float_to_decimal(candle.open), order.side, order.pair)
         trigger = order.price
         if trigger is None:
             return None
@@ -268,9 +279,10 @@ class PaperExchange:
         return price
 
     def _execute(self, order: Order, price: Decimal, ts: int) -> Fill | None:
-        base, quote = _split(order.pair)
+        pair = order.pair
+        base, quote = _ASSETS.get(pair) or _split(pair)
         fee_rate = self.fee_rate
-        rules = self._rules.get(order.pair)
+        rules = self._rules.get(pair)
         step = rules.amount_step if rules is not None and rules.amount_step else None
         budget = order.quote_amount if order.side is BUY else None
         if budget is not None:
