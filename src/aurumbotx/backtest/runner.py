@@ -281,16 +281,10 @@ def _schedule(
 
     Resumed after each candle is processed, so the orders it placed are taken into account.
     """
-    if len(data) == 1:
+    if len(data) == 1:  # one pair skipping candles: `_drive_one`
         d = data[0]
-        if every:
-            for i in range(d.i0, d.i1):
-                yield 0, i, d.is_signal(i)
-            return
-        i, signal = d.next_signal(d.i0), True
-        while i < d.i1:
-            yield 0, i, signal
-            i, signal = _next_event(d, exchange, i + 1)
+        for i in range(d.i0, d.i1):
+            yield 0, i, d.is_signal(i)
         return
     heap: list[tuple[int, int, int, bool]] = []
     for k, d in enumerate(data):
@@ -313,6 +307,8 @@ def _drive(
     engine: TradingEngine, exchange: PaperExchange, data: list[_PairData], every: bool
 ) -> _Log:
     """Feed the engine every candle on which something can happen, in time order."""
+    if len(data) == 1 and not every:
+        return _drive_one(engine, exchange, data[0])
     log = _Log()
     portfolio = engine.portfolio
     positions = portfolio.positions
@@ -334,6 +330,50 @@ def _drive(
                 log.row.append(i)
                 log.cash.append(float(portfolio.cash))
                 log.qty.append(float(position.amount) if position is not None else 0.0)
+    log.processed = processed
+    return log
+
+
+def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> _Log:
+    """`_drive` for one pair when candles may be skipped: `_schedule`'s walk, inlined.
+
+    The candles processed are the signal candles and those an open order could fill on
+    (`PaperExchange.next_touch`), as `_schedule` yields them; a test checks both agree.
+    """
+    log = _Log()
+    rows, cash_log, qty_log = log.row, log.cash, log.qty
+    portfolio = engine.portfolio
+    positions = portfolio.positions
+    on_candle = engine.on_candle
+    next_touch = exchange.next_touch
+    pair, ohlcv, high, low, end = d.pair, d.ohlcv, d.high, d.low, d.i1
+    stamps = memoryview(d.ts)  # Python ints, without numpy scalars
+    signals = d.sig_idx
+    n_signals = len(signals)
+    plain = d.stop is None and d.target is None
+    enters = d.enter[signals].tolist() if plain and n_signals else []
+    exits = d.exit[signals].tolist() if plain and n_signals else []
+    fills_seen = processed = k = 0  # signals[k]: the next signal candle
+    i = signals[0] if n_signals else end
+    with _gc_paused():
+        while i < end:
+            o, h, lo, c, v = ohlcv[i].tolist()
+            signal = None
+            if k < n_signals and signals[k] == i:
+                signal = _PLAIN_SIGNALS[enters[k], exits[k]] if plain else d.signal(i)
+                k += 1
+            on_candle(Candle(pair, stamps[i], o, h, lo, c, v), signal)
+            processed += 1
+            if engine.fill_count != fills_seen:
+                fills_seen = engine.fill_count
+                position = positions.get(pair)
+                rows.append(i)
+                cash_log.append(float(portfolio.cash))
+                qty_log.append(float(position.amount) if position is not None else 0.0)
+            upcoming = signals[k] if k < n_signals else end
+            touch = next_touch(pair, high, low, i + 1, upcoming)
+            i = touch if touch is not None and touch < upcoming else upcoming
+    log.pair = [0] * len(rows)
     log.processed = processed
     return log
 

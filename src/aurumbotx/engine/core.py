@@ -70,6 +70,16 @@ class TradingEngine:
         self.protective: dict[str, list[Order]] = {}
         self.rejections: list[EngineEvent] = []
         self._watch_equity = risk.limits.watches_equity
+        # Whether an entry fill gets protective orders without the signal asking for them.
+        self._protects = any(
+            pct is not None
+            for pct in (
+                stop_loss_pct,
+                take_profit_pct,
+                risk.limits.stop_loss_pct,
+                risk.limits.take_profit_pct,
+            )
+        )
         self._placed_at_open = False
         self.fill_count = 0
         self.halted_at: int | None = None
@@ -95,18 +105,12 @@ class TradingEngine:
             if reason is not None:
                 self.halted_at = now
                 self._emit("BotHalted", now, pair, {"reason": reason})
-        if signal is not None and (signal.enter or signal.exit):
-            self._on_signal(candle, signal, now)
-
-    def _on_signal(self, candle: Candle, signal: Signal, now: int) -> None:
-        if signal.enter and signal.exit:
-            return
-        pair = candle.pair
+        if signal is None or signal.enter == signal.exit:
+            return  # no signal, or both an entry and an exit: ignored
         position = self.portfolio.positions.get(pair)
         if signal.exit:
-            if position is None or pair in self.pending_exits:
-                return
-            self._exit(pair, position.amount, candle.ts, now, signal)
+            if position is not None and pair not in self.pending_exits:
+                self._exit(pair, position.amount, candle.ts, now, signal)
         elif position is None and pair not in self.pending_entries:
             self._enter(candle, signal, now)
 
@@ -188,7 +192,13 @@ class TradingEngine:
             position = self.portfolio.positions[pair]
             signal = entry.signal if entry is not None else position.signal
             position.signal = signal
-            if entry is None or entry.status is FILLED:
+            if (entry is None or entry.status is FILLED) and (
+                self._protects
+                or (
+                    signal is not None
+                    and (signal.stop_loss is not None or signal.take_profit is not None)
+                )
+            ):
                 self._protect(pair, fill, candle.ts, signal)
             if self.listener is not None:
                 self._emit("OrderFilled", fill.ts, pair, {"fill": fill})
@@ -196,7 +206,7 @@ class TradingEngine:
         self._settled(self.pending_exits, pair, fill)
         if fill.tag in (OrderTag.STOP_LOSS, OrderTag.TAKE_PROFIT):
             self.protective.pop(pair, None)
-        trip = self.portfolio.apply_fill(fill, reason=_exit_reason(fill.tag))
+        trip = self.portfolio.apply_fill(fill, reason=_EXIT_REASONS.get(fill.tag, "signal"))
         if self.listener is not None:
             self._emit("OrderFilled", fill.ts, pair, {"fill": fill, "round_trip": trip})
 
@@ -280,7 +290,7 @@ class TradingEngine:
             if fill.side is BUY:
                 self.portfolio.apply_fill(fill)
             else:
-                self.portfolio.apply_fill(fill, reason=_exit_reason(fill.tag))
+                self.portfolio.apply_fill(fill, reason=_EXIT_REASONS.get(fill.tag, "signal"))
         self.fill_count += len(fills)
         for order in open_orders:
             if order.tag == OrderTag.ENTRY:
@@ -295,9 +305,5 @@ class TradingEngine:
         return self.portfolio.open_round_trips()
 
 
-def _exit_reason(tag: str) -> str:
-    if tag == OrderTag.STOP_LOSS:
-        return "stop_loss"
-    if tag == OrderTag.TAKE_PROFIT:
-        return "take_profit"
-    return "signal"
+_EXIT_REASONS = {OrderTag.STOP_LOSS: "stop_loss", OrderTag.TAKE_PROFIT: "take_profit"}
+"""Why a SELL fill closed a position, by order tag; anything else is "signal"."""

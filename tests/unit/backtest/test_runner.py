@@ -211,3 +211,29 @@ def test_skipping_quiet_candles_changes_nothing(rows: int) -> None:
         assert fast.final_equity == slow.final_equity
         assert np.array_equal(fast.equity.to_numpy(), slow.equity.to_numpy())
         assert {t.exit_reason for t in fast.closed_trades} >= {"stop_loss", "take_profit"}
+
+
+class PricedStopsStrategy(ScriptedStrategy):
+    """Scripted signals whose entries carry absolute stop and target prices (3 % away)."""
+
+    name = "priced_stops"
+
+    def populate(self, candles: pd.DataFrame) -> pd.DataFrame:
+        frame = super().populate(candles)
+        close = candles["close"]
+        frame["stop_loss"] = (close * 0.97).where(frame["enter_long"])
+        frame["take_profit"] = (close * 1.03).where(frame["enter_long"])
+        return frame
+
+
+def test_skipping_quiet_candles_with_priced_stops_changes_nothing() -> None:
+    rows = 3_000
+    data = {"BTC/USDT": load_shared_candles("binance_BTC-USDT_1h", rows=rows)}
+    strategy = PricedStopsStrategy(list(range(40, rows, 61)), list(range(90, rows, 113)))
+    fast = run_backtest(strategy, data, "1h")
+    slow = run_backtest(strategy, data, "1h", BacktestConfig(every_candle=True))
+    assert fast.run_info["candles_processed"] < slow.run_info["candles_processed"]
+    assert [t.to_dict() for t in fast.trades] == [t.to_dict() for t in slow.trades]
+    assert fast.final_equity == slow.final_equity
+    assert np.array_equal(fast.equity.to_numpy(), slow.equity.to_numpy())
+    assert {t.exit_reason for t in fast.closed_trades} == {"stop_loss", "take_profit", "signal"}
