@@ -391,13 +391,20 @@ def _mark_others(portfolio: Portfolio, data: list[_PairData], k: int, ts: int) -
 def _forward_fill(
     positions: np.ndarray, values: np.ndarray, length: int, before: float
 ) -> np.ndarray:
-    """Array of `length` holding, at each position, the last value set at or before it."""
-    which = np.full(length, -1, dtype=np.int64)
-    which[positions] = np.arange(len(positions))  # later records win at equal positions
-    np.maximum.accumulate(which, out=which)
-    out = np.full(length, before, dtype=np.float64)
-    set_ = which >= 0
-    out[set_] = values[which[set_]]
+    """Array of `length` holding, at each position, the last value set at or before it.
+
+    `positions` is non-decreasing (records in time order); at equal positions the later record
+    wins. Before the first position the value is `before`.
+    """
+    out = np.empty(length, dtype=np.float64)
+    if len(positions) == 0:
+        out.fill(before)
+        return out
+    last = np.ones(len(positions), dtype=bool)
+    last[:-1] = positions[1:] != positions[:-1]
+    starts = positions[last]
+    out[: starts[0]] = before
+    out[starts[0] :] = np.repeat(values[last], np.diff(starts, append=length))
     return out
 
 

@@ -6,8 +6,10 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from aurumbotx.backtest.runner import BacktestConfig, run_backtest
+from aurumbotx.backtest.runner import BacktestConfig, _forward_fill, run_backtest
 from aurumbotx.domain.errors import NoDataError
 from aurumbotx.domain.markets import MarketRules
 from aurumbotx.strategies.base import Parameter, Strategy
@@ -237,3 +239,23 @@ def test_skipping_quiet_candles_with_priced_stops_changes_nothing() -> None:
     assert fast.final_equity == slow.final_equity
     assert np.array_equal(fast.equity.to_numpy(), slow.equity.to_numpy())
     assert {t.exit_reason for t in fast.closed_trades} == {"stop_loss", "take_profit", "signal"}
+
+
+@given(
+    length=st.integers(1, 60),
+    records=st.lists(st.tuples(st.integers(0, 59), st.floats(-1e6, 1e6)), max_size=25),
+)
+def test_forward_fill_holds_the_last_record_at_or_before_each_point(
+    length: int, records: list[tuple[int, float]]
+) -> None:
+    records = sorted((p % length, v) for p, v in records)  # in time order, like the log
+    positions = np.array([p for p, _ in records], dtype=np.int64)
+    values = np.array([v for _, v in records], dtype=np.float64)
+    expected = []
+    current = -5.0
+    for point in range(length):
+        for p, v in records:
+            if p == point:
+                current = v  # the later record at one point wins
+        expected.append(current)
+    assert _forward_fill(positions, values, length, -5.0).tolist() == expected
