@@ -193,14 +193,12 @@ def run_backtest(
         take_profit_pct=strategy.take_profit_pct,
     )
     every = config.every_candle or config.risk.watches_equity
-    log = _drive(engine, exchange, data, every)
-    for d in data:  # mark open positions at the window's last close
-        portfolio.mark(d.pair, float(d.close[d.i1 - 1]))
+    with _gc_paused():  # the run and its records allocate many objects and no cycles
+        log = _drive(engine, exchange, data, every)
+        for d in data:  # mark open positions at the window's last close
+            portfolio.mark(d.pair, float(d.close[d.i1 - 1]))
+        trades = _records(_round_trips(portfolio, data))
     equity, exposure = _equity_curve(data, log, config.capital)
-    trips = portfolio.closed + portfolio.open_round_trips()
-    if len(data) > 1:  # one pair's round trips follow each other: already in entry order
-        trips.sort(key=attrgetter("entry_ts", "pair"))
-    trades = _records(trips)
     final_equity = portfolio.equity()
     metrics = compute_metrics(
         equity,
@@ -316,20 +314,19 @@ def _drive(
     processed = 0
     multi = len(data) > 1
     on_candle = engine.on_candle
-    with _gc_paused():
-        for k, i, has_signal in _schedule(data, exchange, every):
-            d = data[k]
-            if multi:
-                _mark_others(portfolio, data, k, int(d.ts[i]))
-            on_candle(d.candle(i), d.signal(i) if has_signal else None)
-            processed += 1
-            if engine.fill_count != fills_seen:
-                fills_seen = engine.fill_count
-                position = positions.get(d.pair)
-                log.pair.append(k)
-                log.row.append(i)
-                log.cash.append(float(portfolio.cash))
-                log.qty.append(float(position.amount) if position is not None else 0.0)
+    for k, i, has_signal in _schedule(data, exchange, every):
+        d = data[k]
+        if multi:
+            _mark_others(portfolio, data, k, int(d.ts[i]))
+        on_candle(d.candle(i), d.signal(i) if has_signal else None)
+        processed += 1
+        if engine.fill_count != fills_seen:
+            fills_seen = engine.fill_count
+            position = positions.get(d.pair)
+            log.pair.append(k)
+            log.row.append(i)
+            log.cash.append(float(portfolio.cash))
+            log.qty.append(float(position.amount) if position is not None else 0.0)
     log.processed = processed
     return log
 
@@ -355,24 +352,23 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
     exits = d.exit[signals].tolist() if plain and n_signals else []
     fills_seen = processed = k = 0  # signals[k]: the next signal candle
     i = signals[0] if n_signals else end
-    with _gc_paused():
-        while i < end:
-            o, h, lo, c, v = ohlcv[i].tolist()
-            signal = None
-            if k < n_signals and signals[k] == i:
-                signal = _PLAIN_SIGNALS[enters[k], exits[k]] if plain else d.signal(i)
-                k += 1
-            on_candle(Candle(pair, stamps[i], o, h, lo, c, v), signal)
-            processed += 1
-            if engine.fill_count != fills_seen:
-                fills_seen = engine.fill_count
-                position = positions.get(pair)
-                rows.append(i)
-                cash_log.append(float(portfolio.cash))
-                qty_log.append(float(position.amount) if position is not None else 0.0)
-            upcoming = signals[k] if k < n_signals else end
-            touch = next_touch(pair, high, low, i + 1, upcoming)
-            i = touch if touch is not None and touch < upcoming else upcoming
+    while i < end:
+        o, h, lo, c, v = ohlcv[i].tolist()
+        signal = None
+        if k < n_signals and signals[k] == i:
+            signal = _PLAIN_SIGNALS[enters[k], exits[k]] if plain else d.signal(i)
+            k += 1
+        on_candle(Candle(pair, stamps[i], o, h, lo, c, v), signal)
+        processed += 1
+        if engine.fill_count != fills_seen:
+            fills_seen = engine.fill_count
+            position = positions.get(pair)
+            rows.append(i)
+            cash_log.append(float(portfolio.cash))
+            qty_log.append(float(position.amount) if position is not None else 0.0)
+        upcoming = signals[k] if k < n_signals else end
+        touch = next_touch(pair, high, low, i + 1, upcoming)
+        i = touch if touch is not None and touch < upcoming else upcoming
     log.pair = [0] * len(rows)
     log.processed = processed
     return log
@@ -448,6 +444,14 @@ def _equity_curve(data: list[_PairData], log: _Log, capital: Decimal) -> tuple[p
 
 def _dt(ts: int) -> datetime:
     return datetime.fromtimestamp(ts / 1000, tz=UTC)
+
+
+def _round_trips(portfolio: Portfolio, data: list[_PairData]) -> list[RoundTrip]:
+    """Closed and still-open round trips in entry order."""
+    trips = portfolio.closed + portfolio.open_round_trips()
+    if len(data) > 1:  # one pair's round trips follow each other: already in entry order
+        trips.sort(key=attrgetter("entry_ts", "pair"))
+    return trips
 
 
 def _records(trips: list[RoundTrip]) -> list[TradeRecord]:
