@@ -279,7 +279,7 @@ def _schedule(
 
     Resumed after each candle is processed, so the orders it placed are taken into account.
     """
-    if len(data) == 1:  # one pair skipping candles: `_drive_one`
+    if len(data) == 1:  # every candle (one pair skipping candles is `_drive_one`)
         d = data[0]
         for i in range(d.i0, d.i1):
             yield 0, i, d.is_signal(i)
@@ -335,7 +335,7 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
     """`_drive` for one pair when candles may be skipped: `_schedule`'s walk, inlined.
 
     The candles processed are the signal candles and those an open order could fill on
-    (`PaperExchange.next_touch`), as `_schedule` yields them; a test checks both agree.
+    (`PaperExchange.next_touch`); tests check that the results equal `every_candle=True`'s.
     """
     log = _Log()
     rows, cash_log, qty_log = log.row, log.cash, log.qty
