@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterable
 from types import SimpleNamespace
 
 import pytest
@@ -71,6 +72,14 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return delays
 
 
+def btc_source(clock: StubClock, indexes: Iterable[int]) -> StubOhlcvSource:
+    """A source holding BTC candles at `indexes`, candle i closing at 100 + i."""
+    source = StubOhlcvSource(clock)
+    for i in indexes:
+        source.put(BTC, i, 100 + i)
+    return source
+
+
 def make_feed(
     source: StubOhlcvSource, clock: StubClock, pairs: list[str] | None = None, **options: float
 ) -> PollingFeed:
@@ -87,9 +96,7 @@ def make_feed(
 
 async def test_history_then_only_closed_candles(sleeps: list[float]) -> None:
     clock = StubClock(BASE + 10 * TF + 30_000)  # candle 10 is forming
-    source = StubOhlcvSource(clock)
-    for i in range(11):
-        source.put(BTC, i, 100 + i)
+    source = btc_source(clock, range(11))
     feed = make_feed(source, clock)
     async with FeedRecorder(feed) as recorder:
         await recorder.wait_until(lambda: len(recorder.candles) >= 5, "history")
@@ -110,9 +117,7 @@ async def test_candles_that_closed_between_polls_are_back_filled_in_order(
     sleeps: list[float],
 ) -> None:
     clock = StubClock(BASE + 10 * TF + 1_000)
-    source = StubOhlcvSource(clock)
-    for i in range(10):
-        source.put(BTC, i, 100 + i)
+    source = btc_source(clock, range(10))
     feed = make_feed(source, clock)
     async with FeedRecorder(feed) as recorder:
         await recorder.wait_until(lambda: len(recorder.candles) >= 5, "history")
@@ -130,9 +135,7 @@ async def test_temporary_errors_back_off_exponentially_then_catch_up(
     sleeps: list[float],
 ) -> None:
     clock = StubClock(BASE + 10 * TF + 1_000)
-    source = StubOhlcvSource(clock)
-    for i in range(10):
-        source.put(BTC, i, 100 + i)
+    source = btc_source(clock, range(10))
     feed = make_feed(source, clock, max_backoff=3.0)
     async with FeedRecorder(feed) as recorder:
         await recorder.wait_until(lambda: len(recorder.candles) >= 5, "history")
@@ -156,9 +159,7 @@ async def test_a_candle_missing_on_the_exchange_is_skipped_and_counted(
     sleeps: list[float],
 ) -> None:
     clock = StubClock(BASE + 10 * TF + 1_000)
-    source = StubOhlcvSource(clock)
-    for i in (*range(7), 8, 9):
-        source.put(BTC, i, 100 + i)
+    source = btc_source(clock, (*range(7), 8, 9))
     feed = make_feed(source, clock)
     async with FeedRecorder(feed) as recorder:
         await recorder.wait_until(lambda: len(recorder.candles) >= 4, "history")
@@ -170,9 +171,7 @@ async def test_a_candle_missing_on_the_exchange_is_skipped_and_counted(
 async def test_long_history_is_fetched_page_by_page(sleeps: list[float]) -> None:
     count = FETCH_LIMIT + 300
     clock = StubClock(BASE + count * TF + 1_000)
-    source = StubOhlcvSource(clock)
-    for i in range(count):
-        source.put(BTC, i, 100 + i)
+    source = btc_source(clock, range(count))
     feed = make_feed(source, clock, history=count - 1)
     async with FeedRecorder(feed) as recorder:
         await recorder.wait_until(lambda: len(recorder.candles) >= count - 1, "history")
@@ -183,9 +182,7 @@ async def test_long_history_is_fetched_page_by_page(sleeps: list[float]) -> None
 
 async def test_stale_after_two_timeframes_without_a_candle(sleeps: list[float]) -> None:
     clock = StubClock(BASE + 10 * TF + 30_000)
-    source = StubOhlcvSource(clock)
-    for i in range(10):
-        source.put(BTC, i, 100 + i)
+    source = btc_source(clock, range(10))
     feed = make_feed(source, clock)
     async with FeedRecorder(feed) as recorder:
         await recorder.wait_until(lambda: len(recorder.candles) >= 5, "history")
