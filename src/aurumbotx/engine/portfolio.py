@@ -114,11 +114,6 @@ class Portfolio:
         self._priced[pair] = (close, price)
         return price
 
-    @property
-    def last_price(self) -> dict[str, Decimal]:
-        """Every pair's latest close as a Decimal."""
-        return {pair: self.price(pair) for pair in self.closes}
-
     def exposure(self, pair: str) -> Decimal:
         """Market value of the pair's position at its last price."""
         position = self.positions.get(pair)
