@@ -79,24 +79,24 @@ class _PairData:
         "i1",
         "index",
         "low",
-        "ohlcv",
+        "open",
         "pair",
         "ptr",
         "sig_idx",
         "stop",
         "target",
         "ts",
+        "volume",
     )
 
     def __init__(self, pair: str, candles: pd.DataFrame, signals: pd.DataFrame, i0: int, i1: int):
         self.pair = pair
         self.index = candles.index
         self.ts = candles.index.as_unit("ms").asi8
-        columns = ["open", "high", "low", "close", "volume"]
-        self.ohlcv = candles[columns].to_numpy(np.float64)
-        self.high = np.ascontiguousarray(self.ohlcv[:, 1])
-        self.low = np.ascontiguousarray(self.ohlcv[:, 2])
-        self.close = np.ascontiguousarray(self.ohlcv[:, 3])
+        self.open, self.high, self.low, self.close, self.volume = (
+            np.ascontiguousarray(candles[column].to_numpy(np.float64))
+            for column in ("open", "high", "low", "close", "volume")
+        )
         self.enter = signals["enter_long"].to_numpy(bool)
         self.exit = signals["exit_long"].to_numpy(bool)
         self.stop = signals["stop_loss"].to_numpy(np.float64) if "stop_loss" in signals else None
@@ -110,8 +110,15 @@ class _PairData:
         self.ptr = 0
 
     def candle(self, i: int) -> Candle:
-        o, h, lo, c, v = self.ohlcv[i].tolist()
-        return Candle(self.pair, int(self.ts[i]), o, h, lo, c, v)
+        return Candle(
+            self.pair,
+            int(self.ts[i]),
+            float(self.open[i]),
+            float(self.high[i]),
+            float(self.low[i]),
+            float(self.close[i]),
+            float(self.volume[i]),
+        )
 
     def signal(self, i: int) -> Signal:
         enter, leave = bool(self.enter[i]), bool(self.exit[i])
@@ -343,8 +350,14 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
     positions = portfolio.positions
     on_candle = engine.on_candle
     next_touch = exchange.next_touch
-    pair, ohlcv, high, low, end = d.pair, d.ohlcv, d.high, d.low, d.i1
-    stamps = memoryview(d.ts)  # Python ints, without numpy scalars
+    pair, high, low, end = d.pair, d.high, d.low, d.i1
+    # Indexing a memoryview gives Python ints and floats, without numpy scalars or row copies.
+    stamps: memoryview = d.ts.data
+    opens: memoryview = d.open.data
+    highs: memoryview = d.high.data
+    lows: memoryview = d.low.data
+    closes: memoryview = d.close.data
+    volumes: memoryview = d.volume.data
     signals = d.sig_idx
     n_signals = len(signals)
     plain = d.stop is None and d.target is None
@@ -353,12 +366,12 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
     fills_seen = processed = k = 0  # signals[k]: the next signal candle
     i = signals[0] if n_signals else end
     while i < end:
-        o, h, lo, c, v = ohlcv[i].tolist()
         signal = None
         if k < n_signals and signals[k] == i:
             signal = _PLAIN_SIGNALS[enters[k], exits[k]] if plain else d.signal(i)
             k += 1
-        on_candle(Candle(pair, stamps[i], o, h, lo, c, v), signal)
+        candle = Candle(pair, stamps[i], opens[i], highs[i], lows[i], closes[i], volumes[i])
+        on_candle(candle, signal)
         processed += 1
         if engine.fill_count != fills_seen:
             fills_seen = engine.fill_count

@@ -9,7 +9,7 @@ the `OrderStore` as PENDING before the exchange hears of it; the answer updates 
 from __future__ import annotations
 
 import hashlib
-from typing import Protocol
+from typing import Any, Protocol
 
 from aurumbotx.domain.enums import OrderStatus
 from aurumbotx.domain.errors import ExchangeError
@@ -19,10 +19,26 @@ from aurumbotx.execution.base import ExchangeClient
 CLIENT_ID_PREFIX = "abx"
 
 
+_SEEDED: dict[tuple[str, str], Any] = {}  # (bot, pair) -> blake2b that has hashed "bot|pair|"
+
+
 def client_order_id(bot_id: str, pair: str, candle_ts: int, tag: str) -> str:
-    """Deterministic id within Binance's limits (36 chars of [A-Za-z0-9_-])."""
-    digest = hashlib.blake2b(f"{bot_id}|{pair}|{candle_ts}|{tag}".encode(), digest_size=15)
+    """Deterministic id within Binance's limits (36 chars of [A-Za-z0-9_-]).
+
+    "abx" + the hex blake2b-120 digest of "bot|pair|candle_ts|tag". The digest of the bot and
+    pair part is computed once per (bot, pair) and copied: the same bytes give the same id.
+    """
+    seeded = _SEEDED.get((bot_id, pair))
+    if seeded is None:
+        seeded = hashlib.blake2b(f"{bot_id}|{pair}|".encode(), digest_size=15)
+        if len(_SEEDED) < _SEEDED_MAX:
+            _SEEDED[bot_id, pair] = seeded
+    digest = seeded.copy()
+    digest.update(f"{candle_ts}|{tag}".encode())
     return f"{CLIENT_ID_PREFIX}{digest.hexdigest()}"
+
+
+_SEEDED_MAX = 10_000  # bots x pairs of one process; beyond it, ids are hashed from scratch
 
 
 class OrderStore(Protocol):

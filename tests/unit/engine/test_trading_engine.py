@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from aurumbotx.domain.enums import OrderStatus
 from aurumbotx.domain.trading import Signal
+from aurumbotx.engine.orders import client_order_id
 from aurumbotx.risk.manager import RiskLimits
 from aurumbotx.testing.orders import make_candle, make_engine
 
@@ -120,3 +121,17 @@ def test_deterministic_client_order_ids() -> None:
     (order_b,) = b.exchange.open_orders()
     assert order_a.client_order_id == order_b.client_order_id
     assert len(order_a.client_order_id) <= 36
+
+
+def test_client_order_id_format_is_stable() -> None:
+    # Ids are persisted: a restart after an upgrade must compute the same ids to find the
+    # orders sent before it. These are the ids of the first release; they must never change.
+    assert client_order_id("bot-7", "BTC/USDT", 1704067200000, "entry") == (
+        "abx83197a8f42e115423f177befde81c0"
+    )
+    assert client_order_id("backtest", "ETH/USDT", 0, "oco") == "abxa288dce7c35bb188dba61d406c3994"
+    # Asked again, and after other pairs and bots, the answer is the same.
+    client_order_id("bot-7", "ETH/USDT", 1704067200000, "entry")
+    assert client_order_id("bot-7", "BTC/USDT", 1704067200000, "entry") == (
+        "abx83197a8f42e115423f177befde81c0"
+    )
