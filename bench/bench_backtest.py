@@ -16,7 +16,8 @@ still open at the end is valued at the last close without an exit fee (all three
 2. Speed, on `real_million()` (1,000,000 real candles on a 1-minute clock):
    in-process backtest (signals + simulation; ours = `run_backtest` end to end, vectorbt =
    MA x2 + crossed_above/below + warm `from_signals`, backtesting.py = `Backtest(...).run()`),
-   best of `repeat`; the whole `aurumbotx backtest` command against a cold-start vectorbt
+   timed in `repeat` interleaved rounds (ours, vectorbt, backtesting.py, then again), each
+   figure the best of its rounds, the ratios of each round shown as a range; the whole `aurumbotx backtest` command against a cold-start vectorbt
    script reading the same Parquet file, median of `command_runs` after one warm-up each;
    `CandleStore.load` of the million candles, best of `repeat`.
 vectorbt gets a tz-naive index (a tz-aware one makes it much slower; one such run is shown).
@@ -33,11 +34,13 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 import warnings
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -77,6 +80,7 @@ PRICE_TOLERANCE = 1e-12  # relative; absorbs backtesting.py's price scaling roun
 TARGET_VS_VECTORBT = 2.0  # ours / vectorbt, in-process
 TARGET_VS_BACKTESTING = 10.0  # backtesting.py / ours, in-process
 TARGET_LOAD_S = 0.2
+T = TypeVar("T")
 LIBRARIES = {  # label -> distribution, for the versions line
     "aurumbotx": "aurumbotx",
     "numpy": "numpy",
@@ -177,6 +181,18 @@ def vbt_simulate(vbt: ModuleType, frame: pd.DataFrame, enter: Any, leave: Any) -
         direction="longonly",
         min_size=0.0,  # its default refuses orders under 1e-8 coins; ours has no minimum
     )
+
+
+def vbt_final_value(vbt: ModuleType, frame: pd.DataFrame, enter: Any, leave: Any) -> float:
+    """The warm simulation as timed: from_signals and the final value."""
+    return float(vbt_simulate(vbt, frame, enter, leave).final_value())
+
+
+def timed(fn: Callable[..., T], *args: Any) -> tuple[float, T]:
+    """Wall time of one call, and its result."""
+    start = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - start, result
 
 
 def bt_strategy(backtesting: ModuleType, enter: np.ndarray, leave: np.ndarray) -> type:
@@ -397,72 +413,15 @@ def parity_rows(figures: dict[str, Any]) -> list[dict[str, str]]:
 # -- speed in-process ----------------------------------------------------------------------------
 
 
-def time_ours(frame: pd.DataFrame, repeat: int) -> dict[str, Any]:
-    """run_backtest end to end, best of `repeat`; then what writing its JSON costs."""
-    say(f"speed: ours, {len(frame):,} candles")
-    ours_s, result = best_of(repeat, lambda: run_ours(frame, SPEED_PAIR, "1m"))
-    with tempfile.TemporaryDirectory(prefix="aurumbotx-bench-") as tmp:
-        # What `--json` adds to the command: the trades and an n-point equity curve.
-        json_s, _ = best_of(1, lambda: result.write_json(Path(tmp) / "result.json"))
-    return {
-        "ours_s": ours_s,
-        "ours_final_equity": float(result.final_equity),
-        "ours_trades": len(result.trades),
-        "ours_write_json_s": json_s,
-    }
-
-
-def time_vectorbt(vbt: ModuleType, frame: pd.DataFrame, repeat: int) -> dict[str, Any]:
-    """vectorbt's signals and warm simulation, best of `repeat` each; one tz-aware run."""
-    naive = frame.tz_localize(None)
-    say("speed: vectorbt (one run first, to compile)")
-    enter, leave = vbt_signals(vbt, naive["close"])
-    vbt_simulate(vbt, naive, enter, leave).final_value()
-    signals_s, (enter, leave) = best_of(repeat, lambda: vbt_signals(vbt, naive["close"]))
-    simulate_s, final_value = best_of(
-        repeat, lambda: vbt_simulate(vbt, naive, enter, leave).final_value()
-    )
-    trades = int(vbt_simulate(vbt, naive, enter, leave).trades.count())
-    up, down = shared_signals(frame["close"].to_numpy(np.float64))
-    differing = int(np.sum(enter.to_numpy() != next_open(up)))
-    differing += int(np.sum(leave.to_numpy() != next_open(down)))
+def time_vectorbt_tz_aware(vbt: ModuleType, frame: pd.DataFrame) -> dict[str, Any]:
+    """One vectorbt run on the tz-aware index our candle frames have, for comparison."""
     say("speed: vectorbt on the tz-aware index (one run, for comparison)")
-    aware_signals_s, (aware_enter, aware_leave) = best_of(
-        1, lambda: vbt_signals(vbt, frame["close"])
-    )
-    aware_simulate_s, _ = best_of(
-        1, lambda: vbt_simulate(vbt, frame, aware_enter, aware_leave).final_value()
-    )
+    signals_s, (enter, leave) = best_of(1, lambda: vbt_signals(vbt, frame["close"]))
+    simulate_s, _ = best_of(1, lambda: vbt_simulate(vbt, frame, enter, leave).final_value())
     return {
-        "vectorbt_signals_s": signals_s,
-        "vectorbt_from_signals_s": simulate_s,
-        "vectorbt_s": signals_s + simulate_s,
-        "vectorbt_final_value": float(final_value),
-        "vectorbt_trades": trades,
-        "vectorbt_signals_differing": differing,
-        "vectorbt_tz_aware_s": aware_signals_s + aware_simulate_s,
-        "vectorbt_tz_aware_signals_s": aware_signals_s,
-        "vectorbt_tz_aware_from_signals_s": aware_simulate_s,
-    }
-
-
-def time_backtesting(
-    backtesting: ModuleType, frame: pd.DataFrame, repeat: int, rows: int, unit: float
-) -> dict[str, Any]:
-    """Signals + backtesting.py's run on the first `rows` candles, extrapolated to all."""
-    rows = min(rows, len(frame))
-    say(f"speed: backtesting.py, {rows:,} candles")
-    head = frame.tz_localize(None).iloc[:rows]
-
-    def backtesting_run() -> pd.Series:
-        enter, leave = shared_signals(head["close"].to_numpy(np.float64))
-        return bt_run(backtesting, head, enter, leave, unit)
-
-    measured_s, _ = best_of(repeat, backtesting_run)
-    return {
-        "backtesting_rows": rows,
-        "backtesting_measured_s": measured_s,
-        "backtesting_s": measured_s * len(frame) / rows,
+        "vectorbt_tz_aware_s": signals_s + simulate_s,
+        "vectorbt_tz_aware_signals_s": signals_s,
+        "vectorbt_tz_aware_from_signals_s": simulate_s,
     }
 
 
@@ -473,12 +432,70 @@ def speed(
     bt_rows: int,
     unit: float,
 ) -> dict[str, Any]:
-    """In-process times of the three on `frame` and their ratios."""
+    """In-process times of the three on `frame`, in interleaved rounds, and their ratios.
+
+    Each round times ours, vectorbt's signals, vectorbt's warm simulation and backtesting.py
+    once, one after the other, so that a drift of the machine's speed during the run reaches
+    all three alike; each figure is the best of its `repeat` rounds. The ratios of each round
+    are kept as well (their spread shows how noisy the machine was).
+    """
     vbt, backtesting = peers
-    figures = {"candles": len(frame), "repeat": repeat}
-    figures |= time_ours(frame, repeat)
-    figures |= time_vectorbt(vbt, frame, repeat)
-    figures |= time_backtesting(backtesting, frame, repeat, bt_rows, unit)
+    naive = frame.tz_localize(None)
+    bt_rows = min(bt_rows, len(frame))
+    head = naive.iloc[:bt_rows]
+
+    def backtesting_run() -> pd.Series:
+        enter, leave = shared_signals(head["close"].to_numpy(np.float64))
+        return bt_run(backtesting, head, enter, leave, unit)
+
+    say("speed: one warm-up run each (vectorbt compiles its simulation)")
+    result = run_ours(frame, SPEED_PAIR, "1m")
+    enter, leave = vbt_signals(vbt, naive["close"])
+    vbt_final_value(vbt, naive, enter, leave)
+    rounds: dict[str, list[float]] = {"ours": [], "signals": [], "simulate": [], "bt": []}
+    final_value = 0.0
+    say(f"speed: {repeat} interleaved rounds, {len(frame):,} candles (backtesting.py {bt_rows:,})")
+    for _ in range(repeat):
+        elapsed, result = timed(run_ours, frame, SPEED_PAIR, "1m")
+        rounds["ours"].append(elapsed)
+        elapsed, (enter, leave) = timed(vbt_signals, vbt, naive["close"])
+        rounds["signals"].append(elapsed)
+        elapsed, final_value = timed(vbt_final_value, vbt, naive, enter, leave)
+        rounds["simulate"].append(elapsed)
+        rounds["bt"].append(timed(backtesting_run)[0] * len(frame) / bt_rows)
+    with tempfile.TemporaryDirectory(prefix="aurumbotx-bench-") as tmp:
+        # What `--json` adds to the command: the trades and an n-point equity curve.
+        json_s, _ = best_of(1, lambda: result.write_json(Path(tmp) / "result.json"))
+    trades = int(vbt_simulate(vbt, naive, enter, leave).trades.count())
+    up, down = shared_signals(frame["close"].to_numpy(np.float64))
+    differing = int(np.sum(enter.to_numpy() != next_open(up)))
+    differing += int(np.sum(leave.to_numpy() != next_open(down)))
+    vbt_rounds = [a + b for a, b in zip(rounds["signals"], rounds["simulate"], strict=True)]
+    figures: dict[str, Any] = {
+        "candles": len(frame),
+        "repeat": repeat,
+        "ours_s": min(rounds["ours"]),
+        "ours_final_equity": float(result.final_equity),
+        "ours_trades": len(result.trades),
+        "ours_write_json_s": json_s,
+        "vectorbt_signals_s": min(rounds["signals"]),
+        "vectorbt_from_signals_s": min(rounds["simulate"]),
+        "vectorbt_final_value": float(final_value),
+        "vectorbt_trades": trades,
+        "vectorbt_signals_differing": differing,
+        "backtesting_rows": bt_rows,
+        "backtesting_measured_s": min(rounds["bt"]) * bt_rows / len(frame),
+        "backtesting_s": min(rounds["bt"]),
+        "rounds_s": rounds,
+        "round_ours_over_vectorbt": [
+            o / v for o, v in zip(rounds["ours"], vbt_rounds, strict=True)
+        ],
+        "round_backtesting_over_ours": [
+            b / o for b, o in zip(rounds["bt"], rounds["ours"], strict=True)
+        ],
+    }
+    figures["vectorbt_s"] = figures["vectorbt_signals_s"] + figures["vectorbt_from_signals_s"]
+    figures |= time_vectorbt_tz_aware(vbt, frame)
     figures["ours_over_vectorbt"] = figures["ours_s"] / figures["vectorbt_s"]
     figures["backtesting_over_ours"] = figures["backtesting_s"] / figures["ours_s"]
     return figures
@@ -543,6 +560,11 @@ def commands(frame: pd.DataFrame, runs: int, repeat: int) -> dict[str, Any]:
     }
 
 
+def spread(values: list[float]) -> str:
+    """'lowest-highest' of per-round ratios."""
+    return f"{min(values):.2f}-{max(values):.2f}"
+
+
 def speed_rows(fig: dict[str, Any], cmd: dict[str, Any]) -> list[dict[str, str]]:
     """Table rows of the timings."""
     n, bt_rows, repeat = fig["candles"], fig["backtesting_rows"], fig["repeat"]
@@ -563,7 +585,8 @@ def speed_rows(fig: dict[str, Any], cmd: dict[str, Any]) -> list[dict[str, str]]
             f"ours/peer <= {TARGET_VS_VECTORBT:g}",
             fig["ours_over_vectorbt"] <= TARGET_VS_VECTORBT,
             note=f"vectorbt: MA x2 + crossed + shift {seconds(fig['vectorbt_signals_s'])}, "
-            f"warm from_signals + final_value {seconds(fig['vectorbt_from_signals_s'])}",
+            f"warm from_signals + final_value {seconds(fig['vectorbt_from_signals_s'])}; "
+            f"ratio per round {spread(fig['round_ours_over_vectorbt'])}",
         ),
         row(
             "  vectorbt, tz-aware index, 1 run",
@@ -579,7 +602,8 @@ def speed_rows(fig: dict[str, Any], cmd: dict[str, Any]) -> list[dict[str, str]]
             f"{fig['backtesting_over_ours']:.2f}",
             f"peer/ours >= {TARGET_VS_BACKTESTING:g}",
             fig["backtesting_over_ours"] >= TARGET_VS_BACKTESTING,
-            note=f"backtesting.py: signals + FractionalBacktest(...).run() {bt_how}",
+            note=f"backtesting.py: signals + FractionalBacktest(...).run() {bt_how}; "
+            f"ratio per round {spread(fig['round_backtesting_over_ours'])}",
         ),
         row(
             f"whole command, median of {cmd['runs']}, vs cold vectorbt",
