@@ -17,8 +17,9 @@ still open at the end is valued at the last close without an exit fee (all three
    in-process backtest (signals + simulation; ours = `run_backtest` end to end, vectorbt =
    MA x2 + crossed_above/below + warm `from_signals`, backtesting.py = `Backtest(...).run()`),
    timed in `repeat` interleaved rounds (ours, vectorbt, backtesting.py, then again), each
-   figure the best of its rounds, the ratios of each round shown as a range; the whole `aurumbotx backtest` command against a cold-start vectorbt
-   script reading the same Parquet file, median of `command_runs` after one warm-up each;
+   figure the best of its rounds, the ratios of each round shown as a range; the whole
+   `aurumbotx backtest` command against a cold-start vectorbt script reading the same Parquet
+   file, median of `command_runs` after one warm-up each;
    `CandleStore.load` of the million candles, best of `repeat`.
 vectorbt gets a tz-naive index (a tz-aware one makes it much slower; one such run is shown).
 
