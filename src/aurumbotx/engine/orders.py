@@ -9,7 +9,7 @@ the `OrderStore` as PENDING before the exchange hears of it; the answer updates 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Protocol
+from typing import Protocol
 
 from aurumbotx.domain.enums import OrderStatus
 from aurumbotx.domain.errors import ExchangeError
@@ -19,7 +19,8 @@ from aurumbotx.execution.base import ExchangeClient
 CLIENT_ID_PREFIX = "abx"
 
 
-_SEEDED: dict[tuple[str, str], Any] = {}  # (bot, pair) -> blake2b that has hashed "bot|pair|"
+_SEEDED: dict[tuple[str, str], hashlib.blake2b] = {}  # (bot, pair) -> hasher fed "bot|pair|"
+_SEEDED_MAX = 10_000  # bots x pairs of one process; beyond it, ids are hashed from scratch
 
 
 def client_order_id(bot_id: str, pair: str, candle_ts: int, tag: str) -> str:
@@ -36,9 +37,6 @@ def client_order_id(bot_id: str, pair: str, candle_ts: int, tag: str) -> str:
     digest = seeded.copy()
     digest.update(f"{candle_ts}|{tag}".encode())
     return f"{CLIENT_ID_PREFIX}{digest.hexdigest()}"
-
-
-_SEEDED_MAX = 10_000  # bots x pairs of one process; beyond it, ids are hashed from scratch
 
 
 class OrderStore(Protocol):
