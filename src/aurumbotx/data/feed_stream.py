@@ -206,6 +206,10 @@ class StreamingFeed:
         for pair, rows, from_rest in found:
             self.health.gaps_filled += int(from_rest)
             out += self._take(pair, rows)
+        return self._in_order(out)
+
+    def _in_order(self, out: list[Candle]) -> list[Candle]:
+        """New candles in time order, pairs in the configured order at equal times."""
         if out:
             self.health.last_candle_at = self.clock()
         order = {pair: i for i, pair in enumerate(self.pairs)}
@@ -266,11 +270,7 @@ class StreamingFeed:
         out: list[Candle] = []
         for pair, rows in fetched:
             out += self._take(pair, rows)
-        if out:
-            self.health.last_candle_at = self.clock()
-        order = {pair: i for i, pair in enumerate(self.pairs)}
-        out.sort(key=lambda c: (c.ts, order[c.pair]))
-        return out
+        return self._in_order(out)
 
     async def _fetch(self, pair: str, first: int, last: int) -> list[Row]:
         """REST rows with open times in [first, last], page by page."""

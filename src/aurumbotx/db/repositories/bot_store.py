@@ -104,13 +104,16 @@ class DbBotStore:
     def save_result(self, order: Order) -> None:
         """Commit the exchange's answer."""
         with session_scope(self.factory) as session:
-            row = session.scalar(
-                sa.select(Trade).where(Trade.client_order_id == order.client_order_id)
-            )
-            if row is None:
-                row = self._new_row(order)
-                session.add(row)
-            _update_row(row, order)
+            self._upsert(session, order)
+
+    def _upsert(self, session: Session, order: Order) -> Trade:
+        """The order's `trades` row, created when missing, updated from the order."""
+        row = session.scalar(sa.select(Trade).where(Trade.client_order_id == order.client_order_id))
+        if row is None:
+            row = self._new_row(order)
+            session.add(row)
+        _update_row(row, order)
+        return row
 
     def _new_row(self, order: Order) -> Trade:
         return Trade(
@@ -168,13 +171,7 @@ class DbBotStore:
         with session_scope(self.factory) as session:
             trips = {_trip_key(t): t for t in result.round_trips}
             for order in result.orders:
-                row = session.scalar(
-                    sa.select(Trade).where(Trade.client_order_id == order.client_order_id)
-                )
-                if row is None:
-                    row = self._new_row(order)
-                    session.add(row)
-                _update_row(row, order)
+                row = self._upsert(session, order)
                 trip = (
                     trips.get((order.pair, order.updated_ts))
                     if order.side is OrderSide.SELL
