@@ -93,10 +93,10 @@ class _PairData:
         self.pair = pair
         self.index = candles.index
         self.ts = candles.index.as_unit("ms").asi8
-        self.open, self.high, self.low, self.close, self.volume = (
+        self.open, self.high, self.low, self.close, self.volume = [
             np.ascontiguousarray(candles[column].to_numpy(np.float64))
             for column in ("open", "high", "low", "close", "volume")
-        )
+        ]
         self.enter = signals["enter_long"].to_numpy(bool)
         self.exit = signals["exit_long"].to_numpy(bool)
         self.stop = signals["stop_loss"].to_numpy(np.float64) if "stop_loss" in signals else None
@@ -352,12 +352,13 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
     next_touch = exchange.next_touch
     pair, high, low, end = d.pair, d.high, d.low, d.i1
     # Indexing a memoryview gives Python ints and floats, without numpy scalars or row copies.
-    stamps: memoryview = d.ts.data
-    opens: memoryview = d.open.data
-    highs: memoryview = d.high.data
-    lows: memoryview = d.low.data
-    closes: memoryview = d.close.data
-    volumes: memoryview = d.volume.data
+    # Typed Any, not memoryview: compiled (mypyc), `memoryview[int]` would check every float.
+    stamps: Any = d.ts.data
+    opens: Any = d.open.data
+    highs: Any = d.high.data
+    lows: Any = d.low.data
+    closes: Any = d.close.data
+    volumes: Any = d.volume.data
     signals = d.sig_idx
     n_signals = len(signals)
     plain = d.stop is None and d.target is None

@@ -14,7 +14,7 @@ import click
 import typer
 
 import aurumbotx.cli.train_cmd as train_cmd
-from aurumbotx import __version__
+from aurumbotx import NATIVE_BUILD, __version__
 from aurumbotx.cli import (
     backtest_cmd,
     bot_cmd,
@@ -40,14 +40,18 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"aurumbotx {__version__}")
+        typer.echo(f"aurumbotx {__version__}, engine {NATIVE_BUILD.describe()}")
         raise typer.Exit
 
 
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and which engine build runs, then exit.",
     ),
 ) -> None:
     """AurumBotX: automated crypto trading with machine-learning signals."""

@@ -19,12 +19,13 @@ CANDLE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 INDEX_NAME = "timestamp"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Candle:
     """One closed candle of one pair: open time in epoch milliseconds, float prices.
 
     Not frozen: creating frozen dataclasses costs several times more, and the backtester makes
-    one per processed candle. Treat it as immutable.
+    one per processed candle. Treat it as immutable. The explicit __init__ is for the compiled
+    engine (see `aurumbotx.domain.trading`).
     """
 
     pair: str
@@ -34,3 +35,14 @@ class Candle:
     low: float
     close: float
     volume: float
+
+    def __init__(
+        self, pair: str, ts: int, open: float, high: float, low: float, close: float, volume: float
+    ) -> None:
+        self.pair = pair
+        self.ts = ts
+        self.open = open
+        self.high = high
+        self.low = low
+        self.close = close
+        self.volume = volume

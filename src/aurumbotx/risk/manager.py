@@ -54,7 +54,7 @@ class RiskLimits:
         return self.daily_loss_limit_pct is not None or self.max_drawdown_pct is not None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class RiskDecision:
     """Approved (with a size) or rejected (with a reason)."""
 
@@ -62,6 +62,18 @@ class RiskDecision:
     reason: str | None = None
     quote_amount: Decimal | None = None  # entry budget, fees included
     amount: Decimal | None = None
+
+    def __init__(  # explicit for the compiled engine (see aurumbotx.domain.trading)
+        self,
+        approved: bool,
+        reason: str | None = None,
+        quote_amount: Decimal | None = None,
+        amount: Decimal | None = None,
+    ) -> None:
+        self.approved = approved
+        self.reason = reason
+        self.quote_amount = quote_amount
+        self.amount = amount
 
     @classmethod
     def reject(cls, reason: str) -> RiskDecision:
