@@ -53,18 +53,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from aurumbotx.domain.errors import InvalidInputError
-from aurumbotx.metrics.drawdown import drawdown_series, max_drawdown, max_drawdown_duration
+from aurumbotx.metrics.drawdown import (
+    drawdown_series,
+    drawdown_stats,
+    max_drawdown,
+    max_drawdown_duration,
+)
 from aurumbotx.metrics.returns import (
     DAYS_PER_YEAR,
     FLAT_EPSILON,
     cagr,
     calmar_ratio,
+    excess_returns,
     period_returns,
     period_risk_free_rate,
+    sharpe_of_excess,
     sharpe_ratio,
+    sortino_of_excess,
     sortino_ratio,
 )
 from aurumbotx.metrics.trades import expectancy, exposure, profit_factor, win_rate
@@ -133,29 +142,34 @@ def compute_metrics(
     if not 0.0 <= exposure <= 1.0:
         raise InvalidInputError(f"exposure is a fraction in [0, 1], got {exposure}")
     curve = equity.astype("float64")
+    values = curve.to_numpy()
     pnls = [float(p) for p in trade_pnls]
-    final_equity = float(curve.iloc[-1]) if len(curve) else float(starting_capital)
+    final_equity = float(values[-1]) if len(values) else float(starting_capital)
     total_profit = final_equity - starting_capital
-    returns = period_returns(curve)
+    # One pass each over the curve (a point per candle): returns once for Sharpe and Sortino,
+    # the running peak once for the drawdown's depth and duration.
+    excess = excess_returns(values, periods_per_year, risk_free_rate)
     growth = cagr(curve, initial=starting_capital)
-    drawdown = max_drawdown(curve)
+    if isinstance(curve.index, pd.DatetimeIndex) and not np.isnan(values).any():
+        drawdown, duration = drawdown_stats(curve)
+    else:
+        drawdown = max_drawdown(curve)
+        duration = max_drawdown_duration(curve) if len(curve) else pd.Timedelta(0)
     metrics: dict[str, float | int | None] = {
         "total_trades": len(pnls),
         "winning_trades": sum(1 for p in pnls if p > 0),
         "total_profit": total_profit,
         "roi_percentage": total_profit / starting_capital * 100.0,
-        "sharpe_ratio": sharpe_ratio(returns, periods_per_year, risk_free_rate),
+        "sharpe_ratio": sharpe_of_excess(excess, periods_per_year),
         "max_drawdown": drawdown,
         "win_rate": win_rate(pnls),
         "profit_factor": profit_factor(pnls),
         "losing_trades": sum(1 for p in pnls if p < 0),
         "open_trades": int(open_trades),
-        "sortino_ratio": sortino_ratio(returns, periods_per_year, risk_free_rate),
+        "sortino_ratio": sortino_of_excess(excess, periods_per_year),
         "calmar_ratio": calmar_ratio(growth, drawdown),
         "cagr": growth,
-        "max_drawdown_duration_days": (
-            max_drawdown_duration(curve).total_seconds() / _SECONDS_PER_DAY if len(curve) else 0.0
-        ),
+        "max_drawdown_duration_days": duration.total_seconds() / _SECONDS_PER_DAY,
         "expectancy": expectancy(pnls),
         "exposure": float(exposure),
         "final_equity": final_equity,

@@ -25,9 +25,25 @@ def max_drawdown_duration(equity: pd.Series) -> pd.Timedelta:
     if not isinstance(equity.index, pd.DatetimeIndex):
         raise TypeError("max_drawdown_duration needs an equity Series with a DatetimeIndex")
     values = equity.to_numpy(dtype="float64")
+    return _duration(equity.index, values, np.maximum.accumulate(values))
+
+
+def drawdown_stats(equity: pd.Series) -> tuple[float, pd.Timedelta]:
+    """`max_drawdown` and `max_drawdown_duration` of a curve without NaN, in one pass."""
+    if not isinstance(equity.index, pd.DatetimeIndex):
+        raise TypeError("drawdown_stats needs an equity Series with a DatetimeIndex")
+    values = equity.to_numpy(dtype="float64")
+    if values.size == 0:
+        return 0.0, pd.Timedelta(0)
+    peak = np.maximum.accumulate(values)
+    deepest = float(min(((values - peak) / peak).min(), 0.0))
+    return deepest, _duration(equity.index, values, peak)
+
+
+def _duration(index: pd.DatetimeIndex, values: np.ndarray, peak: np.ndarray) -> pd.Timedelta:
     if values.size < 2:
         return pd.Timedelta(0)
-    under = values < np.maximum.accumulate(values)
+    under = values < peak
     if not under.any():
         return pd.Timedelta(0)
     flags = np.concatenate(([False], under, [False])).astype(np.int8)
@@ -36,6 +52,6 @@ def max_drawdown_duration(equity: pd.Series) -> pd.Timedelta:
     ends = np.flatnonzero(edges == -1)  # first point back at a peak, or len(values)
     # The point before a spell is its peak (the first point never is under water); a spell
     # still open at the end lasts until the last timestamp.
-    peak_times = equity.index[starts - 1]
-    recovery_times = equity.index[np.minimum(ends, values.size - 1)]
+    peak_times = index[starts - 1]
+    recovery_times = index[np.minimum(ends, values.size - 1)]
     return pd.Timedelta((recovery_times - peak_times).max())

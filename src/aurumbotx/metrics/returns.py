@@ -35,15 +35,48 @@ def _excess_returns(
     if periods_per_year <= 0:
         raise ValueError(f"periods_per_year must be positive, got {periods_per_year}")
     values = np.asarray(returns, dtype="float64")
-    values = values[~np.isnan(values)]
-    return values - period_risk_free_rate(risk_free_rate, periods_per_year)
+    nan = np.isnan(values)
+    if nan.any():
+        values = values[~nan]
+    rate = period_risk_free_rate(risk_free_rate, periods_per_year)
+    return values - rate if rate else values
 
 
 def sharpe_ratio(
     returns: ArrayLike, periods_per_year: float, risk_free_rate: float = 0.0
 ) -> float | None:
     """Annualised Sharpe ratio of per-period returns; None when undefined (flat, < 2 returns)."""
-    excess = _excess_returns(returns, periods_per_year, risk_free_rate)
+    return sharpe_of_excess(
+        _excess_returns(returns, periods_per_year, risk_free_rate), periods_per_year
+    )
+
+
+def sortino_ratio(
+    returns: ArrayLike, periods_per_year: float, risk_free_rate: float = 0.0
+) -> float | None:
+    """Annualised Sortino ratio; inf without downside and a positive mean, None if undefined."""
+    return sortino_of_excess(
+        _excess_returns(returns, periods_per_year, risk_free_rate), periods_per_year
+    )
+
+
+def excess_returns(
+    values: np.ndarray, periods_per_year: float, risk_free_rate: float = 0.0
+) -> np.ndarray:
+    """Per-period excess returns of an equity curve given as a float64 array (NaN dropped).
+
+    The same numbers as `_excess_returns(period_returns(curve))`, in one numpy pass (a
+    backtest's curve has a point per candle).
+    """
+    if values.size < 2:
+        return np.empty(0, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        returns = values[1:] / values[:-1] - 1.0
+    return _excess_returns(returns, periods_per_year, risk_free_rate)
+
+
+def sharpe_of_excess(excess: np.ndarray, periods_per_year: float) -> float | None:
+    """`sharpe_ratio` from excess returns already computed."""
     if excess.size < 2:
         return None
     std = float(np.std(excess, ddof=1))
@@ -52,11 +85,8 @@ def sharpe_ratio(
     return float(np.mean(excess)) / std * math.sqrt(periods_per_year)
 
 
-def sortino_ratio(
-    returns: ArrayLike, periods_per_year: float, risk_free_rate: float = 0.0
-) -> float | None:
-    """Annualised Sortino ratio; inf without downside and a positive mean, None if undefined."""
-    excess = _excess_returns(returns, periods_per_year, risk_free_rate)
+def sortino_of_excess(excess: np.ndarray, periods_per_year: float) -> float | None:
+    """`sortino_ratio` from excess returns already computed."""
     if excess.size < 2:
         return None
     mean = float(np.mean(excess))
