@@ -182,6 +182,56 @@ def run_backtest(
             )
         data.append(_PairData(pair, frame, compute_signals(strategy, frame), i0, i1))
 
+    with _gc_paused():  # the run and its records allocate many objects and no cycles
+        # Everything the engine built (orders, fills, books) is freed when `_simulate`
+        # returns, still inside the pause: the collector never has to walk it.
+        run = _simulate(strategy, data, tf_ms, config)
+    equity, exposure = _equity_curve(data, run.log, config.capital)
+    metrics = compute_metrics(
+        equity,
+        run.pnls,
+        starting_capital=float(config.capital),
+        periods_per_year=periods_per_year(timeframe),
+        exposure=exposure,
+        open_trades=run.open_trades,
+    )
+    metrics["final_equity"] = float(run.final_equity)
+    return BacktestResult(
+        strategy=strategy.name,
+        params=dict(strategy.params),
+        pairs=pairs,
+        timeframe=timeframe,
+        starting_capital=config.capital,
+        final_equity=run.final_equity,
+        trades=run.trades,
+        equity=equity,
+        metrics=metrics,
+        candles={d.pair: candles[d.pair].iloc[d.i0 : d.i1] for d in data},
+        fee_rate=config.fee_rate,
+        slippage_bps=config.slippage_bps,
+        warnings=run.warnings,
+        run_info=run.run_info,
+    )
+
+
+@dataclass
+class _Run:
+    """What a simulation leaves for the result: no reference to the engine's books."""
+
+    log: _Log
+    trades: list[TradeRecord]
+    pnls: list[float]
+    final_equity: Decimal
+    open_trades: int
+    warnings: list[str]
+    run_info: dict[str, Any]
+
+
+def _simulate(
+    strategy: Strategy, data: list[_PairData], tf_ms: int, config: BacktestConfig
+) -> _Run:
+    """Drive the engine over `data` and keep only what the result needs."""
+    pairs = [d.pair for d in data]
     exchange = PaperExchange(
         {config.quote: config.capital},
         fee_rate=config.fee_rate,
@@ -200,22 +250,9 @@ def run_backtest(
         take_profit_pct=strategy.take_profit_pct,
     )
     every = config.every_candle or config.risk.watches_equity
-    with _gc_paused():  # the run and its records allocate many objects and no cycles
-        log = _drive(engine, exchange, data, every)
-        for d in data:  # mark open positions at the window's last close
-            portfolio.mark(d.pair, float(d.close[d.i1 - 1]))
-        trades = _records(_round_trips(portfolio, data))
-    equity, exposure = _equity_curve(data, log, config.capital)
-    final_equity = portfolio.equity()
-    metrics = compute_metrics(
-        equity,
-        [float(t.profit_loss) for t in portfolio.closed],
-        starting_capital=float(config.capital),
-        periods_per_year=periods_per_year(timeframe),
-        exposure=exposure,
-        open_trades=len(portfolio.positions),
-    )
-    metrics["final_equity"] = float(final_equity)
+    log = _drive(engine, exchange, data, every)
+    for d in data:  # mark open positions at the window's last close
+        portfolio.mark(d.pair, float(d.close[d.i1 - 1]))
     warnings = (
         [f"{len(engine.rejections)} order(s) refused; first: {engine.rejections[0].data['reason']}"]
         if engine.rejections
@@ -229,19 +266,12 @@ def run_backtest(
         halted = {"time": _dt(engine.halted_at).isoformat(), "reason": engine.risk.halted_reason}
         run_info["halted"] = halted
         warnings.append(f"halted at {halted['time']}: {halted['reason']} (no entries after it)")
-    return BacktestResult(
-        strategy=strategy.name,
-        params=dict(strategy.params),
-        pairs=pairs,
-        timeframe=timeframe,
-        starting_capital=config.capital,
-        final_equity=final_equity,
-        trades=trades,
-        equity=equity,
-        metrics=metrics,
-        candles={d.pair: candles[d.pair].iloc[d.i0 : d.i1] for d in data},
-        fee_rate=config.fee_rate,
-        slippage_bps=config.slippage_bps,
+    return _Run(
+        log=log,
+        trades=_records(_round_trips(portfolio, data)),
+        pnls=[float(t.profit_loss) for t in portfolio.closed],
+        final_equity=portfolio.equity(),
+        open_trades=len(portfolio.positions),
         warnings=warnings,
         run_info=run_info,
     )
