@@ -1,9 +1,10 @@
 """The compiled engine: which modules mypyc compiles, how they are built, and the import guard.
 
 The per-candle state machine (domain objects, engine, order router, portfolio, paper exchange,
-risk manager, backtest driver) is plain Python that mypyc compiles to C extension modules next
-to the sources (`make native`, part of `make run` and `make test`); the code and its behaviour
-are the same either way, the compiled build is about 1.6x faster.
+risk manager, backtest driver and its result) is plain Python that mypyc compiles to C
+extension modules next to the sources (`make native`, part of `make run` and `make test`); the
+code and its behaviour are the same either way, the compiled build is faster
+(docs/benchmarks.md).
 
 Compiled money code must never run stale. A build writes `_native_build.json` with the sha256 of
 every source it compiled; when the package is imported, `activate` checks those hashes. When
@@ -43,6 +44,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "aurumbotx.engine.portfolio",
     "aurumbotx.engine.orders",
     "aurumbotx.engine.core",
+    "aurumbotx.backtest.result",
     "aurumbotx.backtest.runner",
 )
 MANIFEST_NAME = "_native_build.json"
@@ -230,7 +232,7 @@ def build(package_dir: Path = PACKAGE_DIR, *, force: bool = False) -> str:
         os.chdir(src_dir)  # mypy names the modules from their paths; --inplace writes here
         try:
             extensions = mypycify(
-                ["--ignore-missing-imports", *relative],
+                ["--ignore-missing-imports", f"--cache-dir={Path(tmp, 'mypy')}", *relative],
                 opt_level="3",
                 group_name=GROUP_NAME,
                 target_dir=str(Path(tmp, "c")),

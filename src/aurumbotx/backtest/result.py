@@ -26,7 +26,7 @@ import orjson
 import pandas as pd
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TradeRecord:
     """One round trip (or a still-open position) of one pair.
 
@@ -45,6 +45,30 @@ class TradeRecord:
     exit_time: datetime | None = None
     exit_price: Decimal | None = None
     exit_reason: str | None = None  # "signal", "stop_loss", "take_profit" or None while open
+
+    def __init__(  # explicit for the compiled engine (see aurumbotx.domain.trading)
+        self,
+        pair: str,
+        side: str,
+        entry_time: datetime,
+        entry_price: Decimal,
+        amount: Decimal,
+        fees: Decimal,
+        profit_loss: Decimal,
+        exit_time: datetime | None = None,
+        exit_price: Decimal | None = None,
+        exit_reason: str | None = None,
+    ) -> None:
+        self.pair = pair
+        self.side = side
+        self.entry_time = entry_time
+        self.entry_price = entry_price
+        self.amount = amount
+        self.fees = fees
+        self.profit_loss = profit_loss
+        self.exit_time = exit_time
+        self.exit_price = exit_price
+        self.exit_reason = exit_reason
 
     @property
     def is_open(self) -> bool:
