@@ -132,8 +132,14 @@ def wall_time(command: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 def versions(distributions: dict[str, str]) -> dict[str, str]:
-    """Python, CPU count and the installed version of each distribution (label -> name)."""
-    found = {"python": platform.python_version(), "machine": f"{os.cpu_count()} CPU(s)"}
+    """Python, CPU count, our engine's build and each distribution's version (label -> name)."""
+    from aurumbotx import NATIVE_BUILD
+
+    found = {
+        "python": platform.python_version(),
+        "machine": f"{os.cpu_count()} CPU(s)",
+        "engine": NATIVE_BUILD.describe(),
+    }
     return found | {label: version(name) for label, name in distributions.items()}
 
 
