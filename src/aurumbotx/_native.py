@@ -12,7 +12,7 @@ they match, Python's import system loads the extension modules as usual. Otherwi
 changed since the build, a build for another Python, no build at all, or
 ``AURUMBOTX_PURE_PYTHON=1``) the WHOLE group is loaded from the ``.py`` sources: never a mix,
 because compiled modules call each other directly in C. A stale build also warns, naming the
-file and the command that rebuilds it. `native_build()` says which build is running
+file and the command that rebuilds it. `aurumbotx.NATIVE_BUILD` says which build is running
 (``aurumbotx --version`` prints it, and so does the benchmark). `python -m
 aurumbotx.build_native` builds, removes or reports the compiled engine.
 
@@ -193,11 +193,6 @@ def activate() -> NativeBuild:
             )
     _ACTIVE = build
     return build
-
-
-def native_build() -> NativeBuild:
-    """The build this process runs (see the module docstring)."""
-    return _ACTIVE if _ACTIVE is not None else activate()
 
 
 def remove_build(src_dir: Path, package_dir: Path) -> None:
