@@ -79,17 +79,11 @@ def source_path(module: str, package_dir: Path = PACKAGE_DIR) -> Path:
     return package_dir.joinpath(*parts[:-1], parts[-1] + ".py")
 
 
-def extension_paths(module: str, package_dir: Path = PACKAGE_DIR) -> list[Path]:
-    """The compiled files of `module` present on disk, for any interpreter."""
-    source = source_path(module, package_dir)
+def compiled_beside(source: Path) -> Path | None:
+    """The extension module this interpreter would import instead of `source`, if present."""
     stem = source.name[:-3]
-    return sorted(p for p in source.parent.glob(stem + ".*") if p.suffix in {".so", ".pyd"})
-
-
-def _loadable_extension(module: str, package_dir: Path) -> Path | None:
-    source = source_path(module, package_dir)
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        candidate = source.with_name(source.name[:-3] + suffix)
+        candidate = source.with_name(stem + suffix)
         if candidate.is_file():
             return candidate
     return None
@@ -121,11 +115,11 @@ def inspect_build(
         return NativeBuild(False, f"{PURE_ENV} is set")
     manifest_path = package_dir / MANIFEST_NAME
     if not manifest_path.is_file():
-        leftovers = [p for m in COMPILED_MODULES for p in extension_paths(m, package_dir)]
-        if leftovers:
-            return NativeBuild(
-                False, f"{leftovers[0].name} has no build record; {REBUILD_HINT}", stale=True
-            )
+        for module in COMPILED_MODULES:
+            leftover = compiled_beside(source_path(module, package_dir))
+            if leftover is not None:
+                reason = f"{leftover.name} has no build record; {REBUILD_HINT}"
+                return NativeBuild(False, reason, stale=True)
         return NativeBuild(False, "not compiled; `make native` compiles the engine")
     try:
         manifest = json.loads(manifest_path.read_text())
@@ -143,7 +137,7 @@ def inspect_build(
     for module in COMPILED_MODULES:
         source = source_path(module, package_dir)
         where = source.relative_to(package_dir.parent)
-        if _loadable_extension(module, package_dir) is None:
+        if compiled_beside(source) is None:
             return NativeBuild(False, f"{where} has no compiled module; {REBUILD_HINT}", True)
         if not source.is_file() or sha256_of(source) != recorded[module]:
             return NativeBuild(False, f"{where} changed since the build; {REBUILD_HINT}", True)
@@ -165,23 +159,18 @@ class SourceOnlyFinder(MetaPathFinder):
         leaf = fullname.rpartition(".")[2]
         for directory in path:
             source = Path(directory, leaf + ".py")
-            if not source.is_file():
-                continue
-            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-                if Path(directory, leaf + suffix).is_file():
-                    return importlib.util.spec_from_file_location(fullname, source)
-            return None
+            if source.is_file():
+                if compiled_beside(source) is None:
+                    return None
+                return importlib.util.spec_from_file_location(fullname, source)
         return None
 
 
-_ACTIVE: NativeBuild | None = None
-
-
 def activate() -> NativeBuild:
-    """Choose the build for this process (once): install the source finder unless compiled."""
-    global _ACTIVE
-    if _ACTIVE is not None:
-        return _ACTIVE
+    """Choose the build for this process: install the source finder unless compiled.
+
+    Called once, by the package's `__init__`, before any engine module is imported.
+    """
     build = inspect_build()
     if not build.compiled:
         sys.meta_path.insert(0, SourceOnlyFinder())
@@ -191,7 +180,6 @@ def activate() -> NativeBuild:
                 StaleNativeBuildWarning,
                 stacklevel=2,
             )
-    _ACTIVE = build
     return build
 
 

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from aurumbotx.domain.errors import InvalidInputError
@@ -150,11 +149,7 @@ def compute_metrics(
     # the running peak once for the drawdown's depth and duration.
     excess = excess_returns(values, periods_per_year, risk_free_rate)
     growth = cagr(curve, initial=starting_capital)
-    if isinstance(curve.index, pd.DatetimeIndex) and not np.isnan(values).any():
-        drawdown, duration = drawdown_stats(curve)
-    else:
-        drawdown = max_drawdown(curve)
-        duration = max_drawdown_duration(curve) if len(curve) else pd.Timedelta(0)
+    drawdown, duration = drawdown_stats(curve)
     metrics: dict[str, float | int | None] = {
         "total_trades": len(pnls),
         "winning_trades": sum(1 for p in pnls if p > 0),

@@ -29,14 +29,17 @@ def max_drawdown_duration(equity: pd.Series) -> pd.Timedelta:
 
 
 def drawdown_stats(equity: pd.Series) -> tuple[float, pd.Timedelta]:
-    """`max_drawdown` and `max_drawdown_duration` of a curve without NaN, in one pass."""
-    if not isinstance(equity.index, pd.DatetimeIndex):
-        raise TypeError("drawdown_stats needs an equity Series with a DatetimeIndex")
+    """`max_drawdown` and `max_drawdown_duration` sharing one running peak (same numbers)."""
     values = equity.to_numpy(dtype="float64")
     if values.size == 0:
         return 0.0, pd.Timedelta(0)
+    if not isinstance(equity.index, pd.DatetimeIndex):
+        raise TypeError("drawdown_stats needs an equity Series with a DatetimeIndex")
     peak = np.maximum.accumulate(values)
-    deepest = float(min(((values - peak) / peak).min(), 0.0))
+    if np.isnan(values).any():  # a NaN would carry into the peak: pandas skips it for the depth
+        deepest = max_drawdown(equity)
+    else:
+        deepest = float(min(((values - peak) / peak).min(), 0.0))
     return deepest, _duration(equity.index, values, peak)
 
 

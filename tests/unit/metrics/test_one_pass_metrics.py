@@ -56,7 +56,7 @@ def test_drawdown_stats_edge_cases() -> None:
         drawdown_stats(pd.Series([1.0, 2.0]))
 
 
-def test_compute_metrics_with_a_gap_in_the_curve_falls_back_to_the_nan_aware_path() -> None:
+def test_compute_metrics_with_a_gap_in_the_curve_keeps_the_nan_skipping_depth() -> None:
     curve = _walk(8, n=100)
     curve.iloc[40] = np.nan
     metrics = compute_metrics(
