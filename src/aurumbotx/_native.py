@@ -36,6 +36,7 @@ from pathlib import Path
 from types import ModuleType
 
 COMPILED_MODULES: tuple[str, ...] = (
+    "aurumbotx.domain.enums",
     "aurumbotx.domain.values",
     "aurumbotx.domain.candles",
     "aurumbotx.domain.trading",

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,7 @@ class BacktestConfig:
     bot_id: str = "backtest"
 
 
-_PLAIN_SIGNALS = {
+_PLAIN_SIGNALS: Final = {
     (enter, leave): Signal(enter=enter, exit=leave)
     for enter in (False, True)
     for leave in (False, True)

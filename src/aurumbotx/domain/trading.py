@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from aurumbotx.domain.enums import OrderSide, OrderStatus, OrderType
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 class OrderTag:

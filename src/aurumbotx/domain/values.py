@@ -11,7 +11,7 @@ from __future__ import annotations
 import decimal
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NewType
+from typing import Final, NewType
 
 from aurumbotx.domain.errors import InvalidInputError
 
@@ -19,8 +19,8 @@ Price = NewType("Price", Decimal)
 Quantity = NewType("Quantity", Decimal)
 Money = NewType("Money", Decimal)
 
-ZERO = Decimal(0)
-ONE = Decimal(1)
+ZERO: Final = Decimal(0)
+ONE: Final = Decimal(1)
 
 
 def to_decimal(value: object, *, name: str = "value") -> Decimal:

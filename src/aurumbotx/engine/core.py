@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Final
 
 from aurumbotx.domain.candles import Candle
 from aurumbotx.domain.enums import (
@@ -30,6 +31,7 @@ from aurumbotx.domain.enums import (
     SELL,
     STOP_LOSS,
     TAKE_PROFIT,
+    is_final_status,
 )
 from aurumbotx.domain.trading import ZERO, EngineEvent, Fill, Order, OrderTag, RoundTrip, Signal
 from aurumbotx.engine.orders import OrderRouter, client_order_id
@@ -153,7 +155,7 @@ class TradingEngine:
         sent = self.router.send(order, now)
         if sent.status is REJECTED:
             self._reject(now, pair, OrderTag.ENTRY, sent.error or "rejected by the exchange")
-        elif not sent.status.is_final:
+        elif not is_final_status(sent.status):
             self.pending_entries[pair] = sent
 
     def _exit(
@@ -163,7 +165,7 @@ class TradingEngine:
             if order.status is OPEN:
                 self.router.cancel(order, now)
         entry = self.pending_entries.pop(pair, None)
-        if entry is not None and not entry.status.is_final:
+        if entry is not None and not is_final_status(entry.status):
             self.router.cancel(entry, now)  # the rest of a partly filled entry
         self.risk.check_exit(amount=amount, now_ts=now)
         order = Order(
@@ -179,7 +181,7 @@ class TradingEngine:
         sent = self.router.send(order, now)
         if sent.status is REJECTED:
             self._reject(now, pair, OrderTag.EXIT, sent.error or "rejected by the exchange")
-        elif not sent.status.is_final:
+        elif not is_final_status(sent.status):
             self.pending_exits[pair] = sent
 
     # ------------------------------------------------------------------ fills
@@ -216,7 +218,7 @@ class TradingEngine:
         order = book.get(pair)
         if order is None or order.client_order_id != fill.client_order_id:
             return None
-        if order.status.is_final:
+        if is_final_status(order.status):
             del book[pair]
         return order
 
@@ -265,7 +267,7 @@ class TradingEngine:
         """Forget pending orders the exchange rejected or cancelled at fill time."""
         for book in (self.pending_entries, self.pending_exits):
             order = book.get(pair)
-            if order is not None and order.status.is_final and order.status is not FILLED:
+            if order is not None and is_final_status(order.status) and order.status is not FILLED:
                 del book[pair]
                 self._reject(ts, pair, order.tag, order.error or order.status.value)
 
@@ -305,5 +307,5 @@ class TradingEngine:
         return self.portfolio.open_round_trips()
 
 
-_EXIT_REASONS = {OrderTag.STOP_LOSS: "stop_loss", OrderTag.TAKE_PROFIT: "take_profit"}
+_EXIT_REASONS: Final = {OrderTag.STOP_LOSS: "stop_loss", OrderTag.TAKE_PROFIT: "take_profit"}
 """Why a SELL fill closed a position, by order tag; anything else is "signal"."""

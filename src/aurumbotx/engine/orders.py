@@ -9,18 +9,18 @@ the `OrderStore` as PENDING before the exchange hears of it; the answer updates 
 from __future__ import annotations
 
 import hashlib
-from typing import Protocol
+from typing import Final, Protocol
 
-from aurumbotx.domain.enums import OrderStatus
+from aurumbotx.domain.enums import PENDING, REJECTED
 from aurumbotx.domain.errors import ExchangeError
 from aurumbotx.domain.trading import Order
 from aurumbotx.execution.base import ExchangeClient
 
-CLIENT_ID_PREFIX = "abx"
+CLIENT_ID_PREFIX: Final = "abx"
 
 
-_SEEDED: dict[tuple[str, str], hashlib.blake2b] = {}  # (bot, pair) -> hasher fed "bot|pair|"
-_SEEDED_MAX = 10_000  # bots x pairs of one process; beyond it, ids are hashed from scratch
+_SEEDED: Final[dict[tuple[str, str], hashlib.blake2b]] = {}  # (bot, pair) -> hasher fed "bot|pair|"
+_SEEDED_MAX: Final = 10_000  # bots x pairs of one process; beyond it, ids are hashed from scratch
 
 
 def client_order_id(bot_id: str, pair: str, candle_ts: int, tag: str) -> str:
@@ -82,7 +82,7 @@ class OrderRouter:
         returned as stored and never sent again.
         """
         known = self.store.save_intent(order)
-        if known is not None and known.status is not OrderStatus.PENDING:
+        if known is not None and known.status is not PENDING:
             return known
         self.sent.append(order)
         try:
@@ -90,7 +90,7 @@ class OrderRouter:
         except ExchangeError as error:
             order.error = str(error)
             if not error.retryable:
-                order.status = OrderStatus.REJECTED
+                order.status = REJECTED
             # A temporary failure leaves the order PENDING: it may or may not have reached the
             # exchange, and reconciliation (fetch by client order id) will tell.
             self.store.save_result(order)

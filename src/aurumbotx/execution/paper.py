@@ -25,6 +25,7 @@ Fill conventions (documented in docs/backtesting.md, tested in tests/unit/execut
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
+from typing import Final
 
 import numpy as np
 
@@ -46,11 +47,11 @@ from aurumbotx.domain.markets import MarketRules
 from aurumbotx.domain.trading import ZERO, Fill, Order
 from aurumbotx.domain.values import float_to_decimal
 
-_ONE = Decimal(1)
-_BPS = Decimal(10_000)
+_ONE: Final = Decimal(1)
+_BPS: Final = Decimal(10_000)
 
 
-_ASSETS: dict[str, tuple[str, str]] = {}
+_ASSETS: Final[dict[str, tuple[str, str]]] = {}
 
 
 def _split(pair: str) -> tuple[str, str]:

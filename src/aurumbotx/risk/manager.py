@@ -24,14 +24,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
+from typing import Final
 
 from aurumbotx.domain.markets import MarketRules
 
-ZERO = Decimal(0)
-HUNDRED = Decimal(100)
-ONE = Decimal(1)
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
+ZERO: Final = Decimal(0)
+HUNDRED: Final = Decimal(100)
+ONE: Final = Decimal(1)
+HOUR_MS: Final = 3_600_000
+DAY_MS: Final = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
