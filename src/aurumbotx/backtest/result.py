@@ -17,32 +17,41 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 import pandas as pd
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _utc(ts: int) -> datetime:
+    """Epoch milliseconds as an aware UTC datetime (exact: no float division)."""
+    return _EPOCH + timedelta(milliseconds=ts)
 
 
 @dataclass(slots=True, init=False)
 class TradeRecord:
     """One round trip (or a still-open position) of one pair.
 
-    `fees` are entry plus exit fees in the quote asset. `profit_loss` is net of fees; for a
-    position still open at the end of the data it is marked to market at the last close without
-    an exit fee, and the exit fields are None.
+    Times are kept as the engine has them, epoch milliseconds (`entry_ts`, `exit_ts`);
+    `entry_time` and `exit_time` give them as UTC datetimes. `fees` are entry plus exit fees in
+    the quote asset. `profit_loss` is net of fees; for a position still open at the end of the
+    data it is marked to market at the last close without an exit fee, and the exit fields are
+    None.
     """
 
     pair: str
     side: str  # "long" (spot, long-only for now)
-    entry_time: datetime
+    entry_ts: int
     entry_price: Decimal
     amount: Decimal
     fees: Decimal
     profit_loss: Decimal
-    exit_time: datetime | None = None
+    exit_ts: int | None = None
     exit_price: Decimal | None = None
     exit_reason: str | None = None  # "signal", "stop_loss", "take_profit" or None while open
 
@@ -50,38 +59,48 @@ class TradeRecord:
         self,
         pair: str,
         side: str,
-        entry_time: datetime,
+        entry_ts: int,
         entry_price: Decimal,
         amount: Decimal,
         fees: Decimal,
         profit_loss: Decimal,
-        exit_time: datetime | None = None,
+        exit_ts: int | None = None,
         exit_price: Decimal | None = None,
         exit_reason: str | None = None,
     ) -> None:
         self.pair = pair
         self.side = side
-        self.entry_time = entry_time
+        self.entry_ts = entry_ts
         self.entry_price = entry_price
         self.amount = amount
         self.fees = fees
         self.profit_loss = profit_loss
-        self.exit_time = exit_time
+        self.exit_ts = exit_ts
         self.exit_price = exit_price
         self.exit_reason = exit_reason
 
     @property
+    def entry_time(self) -> datetime:
+        """When the first entry filled (UTC)."""
+        return _utc(self.entry_ts)
+
+    @property
+    def exit_time(self) -> datetime | None:
+        """When the exit filled (UTC); None while open."""
+        return None if self.exit_ts is None else _utc(self.exit_ts)
+
+    @property
     def is_open(self) -> bool:
         """True for a position still open at the end of the data."""
-        return self.exit_time is None
+        return self.exit_ts is None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "pair": self.pair,
             "side": self.side,
-            "entry_time": self.entry_time.isoformat(),
-            "exit_time": self.exit_time.isoformat() if self.exit_time else None,
+            "entry_time": _utc(self.entry_ts).isoformat(),
+            "exit_time": _utc(self.exit_ts).isoformat() if self.exit_ts is not None else None,
             "entry_price": str(self.entry_price),
             "exit_price": str(self.exit_price) if self.exit_price is not None else None,
             "amount": str(self.amount),

@@ -178,6 +178,7 @@ class PaperExchange:
     def _close(self, order: Order, status: OrderStatus, ts: int) -> None:
         order.status = status
         order.updated_ts = ts
+        self._checked.pop(order.client_order_id, None)  # matched no more
         siblings = self._open.get(order.pair)
         if siblings:
             for k, sibling in enumerate(siblings):
@@ -305,8 +306,9 @@ class PaperExchange:
                 amount = (amount / step).to_integral_value(rounding=ROUND_DOWN) * step
             notional = amount * price
             fee = notional * fee_rate
+        cost = notional + fee
         error = None
-        if amount <= 0:
+        if amount <= ZERO:
             error = "amount rounds to zero at the fill price"
         elif rules is not None and rules.min_notional and notional < rules.min_notional:
             error = f"notional {notional} below the minimum {rules.min_notional}"
@@ -315,8 +317,8 @@ class PaperExchange:
         elif order.side is BUY:
             lock = self._locks.get(order.client_order_id)
             available = (lock[1] if lock else ZERO) + self._free.get(quote, ZERO)
-            if notional + fee > available:
-                error = f"insufficient balance at fill: needs {notional + fee} {quote}"
+            if cost > available:
+                error = f"insufficient balance at fill: needs {cost} {quote}"
         if error is not None:
             order.error = error
             self._close(order, REJECTED, ts)
@@ -325,7 +327,7 @@ class PaperExchange:
         free = self._free
         # Same arithmetic, in the same order, as Portfolio.apply_fill: the two never drift.
         if order.side is BUY:
-            free[quote] = free.get(quote, ZERO) - (notional + fee)
+            free[quote] = free.get(quote, ZERO) - cost
             free[base] = free.get(base, ZERO) + amount
         else:
             free[base] = free.get(base, ZERO) - amount

@@ -82,6 +82,10 @@ class RiskDecision:
         return cls(False, reason)
 
 
+def _percent(amount: Decimal, pct: Decimal) -> Decimal:
+    return amount * pct / HUNDRED
+
+
 class RiskManager:
     """Sizing, pre-trade checks, order rate limit, halts and the kill switch of one bot."""
 
@@ -93,6 +97,7 @@ class RiskManager:
     ):
         self.limits = limits or RiskLimits()
         self.fee_rate = fee_rate
+        self._fee_factor = ONE + fee_rate
         # A shared per-user limiter (Redis when configured) replaces the bot's own count of
         # orders in live trading; backtests and replays keep their simulated clock.
         self.order_gate = order_gate
@@ -152,20 +157,26 @@ class RiskManager:
             return RiskDecision.reject(
                 f"order rate limit: {limits.max_orders_per_hour} orders per hour"
             )
-        fee_factor = ONE + self.fee_rate
+        fee_factor = self._fee_factor
+        # 100 % of equity is equity itself (x 100 / 100 could round a 28-digit amount).
+        risked = (
+            equity
+            if limits.risk_percentage == HUNDRED
+            else _percent(equity, limits.risk_percentage)
+        )
         if stop_loss is not None and stop_loss < price:
-            risk_amount = equity * limits.risk_percentage / HUNDRED
-            budget = risk_amount / (price - stop_loss) * price * fee_factor
+            budget = risked / (price - stop_loss) * price * fee_factor
         else:
-            budget = equity * limits.risk_percentage / HUNDRED
+            budget = risked
         if limits.max_exposure_per_pair_pct < HUNDRED or pair_exposure:
             room = equity * limits.max_exposure_per_pair_pct / HUNDRED - pair_exposure
             budget = min(budget, room * fee_factor)
         if limits.max_total_exposure_pct < HUNDRED or total_exposure:
             room = equity * limits.max_total_exposure_pct / HUNDRED - total_exposure
             budget = min(budget, room * fee_factor)
-        budget = min(budget, cash)
-        if budget <= 0:
+        if cash < budget:
+            budget = cash
+        if budget <= ZERO:
             return RiskDecision.reject(f"no room for a new {pair} position (exposure or cash)")
         if rules is not None:
             error = self._check_rules(budget / fee_factor, price, rules)

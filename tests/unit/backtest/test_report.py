@@ -48,6 +48,11 @@ def at(hour: int) -> datetime:
     return datetime(2024, 1, 1, tzinfo=UTC) + pd.Timedelta(hours=hour).to_pytimedelta()
 
 
+def ms(moment: datetime) -> int:
+    """Epoch milliseconds of an aware datetime."""
+    return int(moment.timestamp() * 1000)
+
+
 def make_trade(
     pair: str, entry: int, price: str, exit_: int | None = None, **kw: Any
 ) -> TradeRecord:
@@ -55,12 +60,12 @@ def make_trade(
     return TradeRecord(
         pair=pair,
         side="long",
-        entry_time=at(entry),
+        entry_ts=ms(at(entry)),
         entry_price=Decimal(price),
         amount=Decimal("0.1"),
         fees=Decimal("0.02"),
         profit_loss=Decimal(kw.pop("pnl", "0")),
-        exit_time=None if exit_ is None else at(exit_),
+        exit_ts=None if exit_ is None else ms(at(exit_)),
         **kw,
     )
 
@@ -282,7 +287,7 @@ def test_long_histories_are_downsampled_but_markers_are_exact() -> None:
         TradeRecord(
             pair="BTC/USDT",
             side="long",
-            entry_time=datetime(2024, 1, 3, 5, 7, tzinfo=UTC),
+            entry_ts=ms(datetime(2024, 1, 3, 5, 7, tzinfo=UTC)),
             entry_price=Decimal("1234.5678"),
             amount=Decimal(1),
             fees=Decimal(0),
