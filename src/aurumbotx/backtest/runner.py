@@ -71,6 +71,7 @@ class _PairData:
     """One pair's arrays and signals, restricted to the trading window [i0, i1)."""
 
     __slots__ = (
+        "_ts",
         "close",
         "enter",
         "exit",
@@ -79,20 +80,25 @@ class _PairData:
         "i1",
         "index",
         "low",
+        "ns",
         "open",
         "pair",
         "ptr",
+        "sig",
         "sig_idx",
         "stop",
         "target",
-        "ts",
+        "unit",
         "volume",
     )
 
     def __init__(self, pair: str, candles: pd.DataFrame, signals: pd.DataFrame, i0: int, i1: int):
         self.pair = pair
         self.index = candles.index
-        self.ts = candles.index.as_unit("ms").asi8
+        # Open times in the index's own unit (a view); milliseconds are made when needed.
+        self.ns = candles.index.asi8
+        self.unit = str(candles.index.unit)
+        self._ts: np.ndarray | None = None
         self.open, self.high, self.low, self.close, self.volume = [
             np.ascontiguousarray(candles[column].to_numpy(np.float64))
             for column in ("open", "high", "low", "close", "volume")
@@ -105,9 +111,21 @@ class _PairData:
         )
         self.i0, self.i1 = i0, i1
         active = self.enter[i0:i1] | self.exit[i0:i1]
+        self.sig = np.flatnonzero(active) + i0
         # Python ints: the driver walks this list once, one comparison per processed candle.
-        self.sig_idx: list[int] = (np.flatnonzero(active) + i0).tolist()
+        self.sig_idx: list[int] = self.sig.tolist()
         self.ptr = 0
+
+    @property
+    def ts(self) -> np.ndarray:
+        """Open times in epoch milliseconds (int64), computed on first use."""
+        if self._ts is None:
+            self._ts = _ms(self.ns, self.unit)
+        return self._ts
+
+    def ms_at(self, rows: np.ndarray) -> np.ndarray:
+        """Open times of `rows` in epoch milliseconds."""
+        return _ms(self.ns[rows], self.unit)
 
     def candle(self, i: int) -> Candle:
         return Candle(
@@ -142,6 +160,17 @@ class _PairData:
 
     def is_signal(self, i: int) -> bool:
         return self.next_signal(i) == i
+
+
+_PER_MS: Final = {"ns": 1_000_000, "us": 1_000, "ms": 1}
+
+
+def _ms(stamps: np.ndarray, unit: str) -> np.ndarray:
+    """int64 times in `unit` (a pandas resolution) as epoch milliseconds."""
+    if unit == "s":
+        return stamps * 1000
+    per_ms = _PER_MS[unit]
+    return stamps // per_ms if per_ms != 1 else stamps
 
 
 def _price(values: np.ndarray | None, i: int) -> Decimal | None:
@@ -383,7 +412,7 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
     pair, high, low, end = d.pair, d.high, d.low, d.i1
     # Indexing a memoryview gives Python ints and floats, without numpy scalars or row copies.
     # Typed Any, not memoryview: compiled (mypyc), `memoryview[int]` would check every float.
-    stamps: Any = d.ts.data
+    stamps: Any = None  # the millisecond times, made if a candle off the signals is visited
     opens: Any = d.open.data
     highs: Any = d.high.data
     lows: Any = d.low.data
@@ -392,12 +421,13 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
     signals = d.sig_idx
     n_signals = len(signals)
     plain = d.stop is None and d.target is None
-    enters = d.enter[signals].tolist() if plain and n_signals else []
-    exits = d.exit[signals].tolist() if plain and n_signals else []
+    enters = d.enter[d.sig].tolist() if plain and n_signals else []
+    exits = d.exit[d.sig].tolist() if plain and n_signals else []
     # The candles of the signals and the candles right after them (where a market order sent at
     # a signal fills) are nearly all the walk visits: their rows are read in one vectorised pass.
-    at_signal = _rows(d, signals)
-    after_signal = _rows(d, [min(j + 1, end - 1) for j in signals])
+    # Any other candle (a stop or a target touched later) is read from the arrays when visited.
+    at_signal = _rows(d, d.sig)
+    after_signal = _rows(d, np.minimum(d.sig + 1, end - 1))
     fills_seen = processed = k = 0  # signals[k]: the next signal candle
     i = signals[0] if n_signals else end
     while i < end:
@@ -409,6 +439,8 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
         elif k > 0 and signals[k - 1] + 1 == i:
             candle = after_signal[k - 1]
         else:
+            if stamps is None:
+                stamps = d.ts.data
             candle = Candle(pair, stamps[i], opens[i], highs[i], lows[i], closes[i], volumes[i])
         on_candle(candle, signal)
         processed += 1
@@ -426,12 +458,11 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
     return log
 
 
-def _rows(d: _PairData, rows: list[int]) -> list[Candle]:
+def _rows(d: _PairData, rows: np.ndarray) -> list[Candle]:
     """The candles at `rows` of `d`, their values read in one vectorised pass per column."""
     pair = d.pair
-    at = np.asarray(rows, dtype=np.intp)
-    columns = [d.ts[at].tolist()] + [
-        values[at].tolist() for values in (d.open, d.high, d.low, d.close, d.volume)
+    columns = [d.ms_at(rows).tolist()] + [
+        values[rows].tolist() for values in (d.open, d.high, d.low, d.close, d.volume)
     ]
     return [Candle(pair, ts, o, h, lo, c, v) for ts, o, h, lo, c, v in zip(*columns, strict=True)]
 
@@ -472,13 +503,13 @@ def _equity_curve(data: list[_PairData], log: _Log, capital: Decimal) -> tuple[p
     rows = np.asarray(log.row, dtype=np.int64)
     if len(data) == 1:
         d = data[0]
-        timeline = d.ts[d.i0 : d.i1]
+        size = d.i1 - d.i0
         where = rows - d.i0
     else:
         timeline = np.unique(np.concatenate([d.ts[d.i0 : d.i1] for d in data]))
         event_ts = np.array([data[k].ts[r] for k, r in zip(log.pair, log.row, strict=True)])
         where = np.searchsorted(timeline, event_ts.astype(np.int64)) if len(event_ts) else rows
-    size = len(timeline)
+        size = len(timeline)
     equity = _forward_fill(where, np.asarray(log.cash), size, float(capital))
     invested = np.zeros(size, dtype=bool)
     qty_all = np.asarray(log.qty)

@@ -34,9 +34,8 @@ from aurumbotx.domain.enums import (
     is_final_status,
 )
 from aurumbotx.domain.trading import ZERO, EngineEvent, Fill, Order, OrderTag, RoundTrip, Signal
-from aurumbotx.engine.orders import OrderRouter, client_order_id
+from aurumbotx.engine.orders import Exchange, OrderRouter, client_order_id
 from aurumbotx.engine.portfolio import Portfolio
-from aurumbotx.execution.base import ExchangeClient
 from aurumbotx.risk.manager import RiskManager
 
 Listener = Callable[[EngineEvent], None]
@@ -49,7 +48,7 @@ class TradingEngine:
         self,
         *,
         bot_id: str,
-        exchange: ExchangeClient,
+        exchange: Exchange,
         router: OrderRouter,
         portfolio: Portfolio,
         risk: RiskManager,

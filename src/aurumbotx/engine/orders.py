@@ -15,6 +15,13 @@ from aurumbotx.domain.enums import PENDING, REJECTED
 from aurumbotx.domain.errors import ExchangeError
 from aurumbotx.domain.trading import Order
 from aurumbotx.execution.base import ExchangeClient
+from aurumbotx.execution.paper import PaperExchange
+
+# The engine accepts any ExchangeClient. Naming the PaperExchange as well changes nothing for
+# the type checker and lets the compiled engine call the simulated exchange of backtests and
+# paper bots directly (mypyc tests the exact type and makes a C call; any other exchange goes
+# through the protocol's Python-level call). Same for the order store.
+Exchange = PaperExchange | ExchangeClient
 
 CLIENT_ID_PREFIX: Final = "abx"
 
@@ -70,7 +77,7 @@ class MemoryOrderStore:
 class OrderRouter:
     """Persists, then sends; maps exchange failures onto the order instead of raising."""
 
-    def __init__(self, exchange: ExchangeClient, store: OrderStore) -> None:
+    def __init__(self, exchange: Exchange, store: MemoryOrderStore | OrderStore) -> None:
         self.exchange = exchange
         self.store = store
         self.sent: list[Order] = []  # orders handled since the caller last cleared it

@@ -74,7 +74,8 @@ class Portfolio:
         position = self.positions.get(fill.pair)
         if position is None:
             return None  # selling what this bot never bought (adopted balance): cash only
-        if fill.amount >= position.amount:
+        closes = fill.amount >= position.amount
+        if closes:
             cost, entry_fee = position.cost, position.entry_fee
         else:
             share = fill.amount / position.amount
@@ -92,11 +93,12 @@ class Portfolio:
             profit_loss=notional - cost - entry_fee - fill.fee,
             signal=position.signal,
         )
-        position.amount -= fill.amount
-        position.cost -= cost
-        position.entry_fee -= entry_fee
-        if position.amount <= 0:
+        if closes:
             del self.positions[fill.pair]
+        else:
+            position.amount -= fill.amount
+            position.cost -= cost
+            position.entry_fee -= entry_fee
         self.closed.append(trip)
         return trip
 

@@ -164,7 +164,7 @@ class PaperExchange:
                 need = order.amount * order.price * (_ONE + self.fee_rate)
             asset = quote
         else:
-            if order.amount is None or order.amount <= 0:
+            if order.amount is None or order.amount <= ZERO:
                 return "a sell needs a positive amount"
             need, asset = order.amount, base
         free = self._free.get(asset, ZERO)
