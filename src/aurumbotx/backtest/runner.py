@@ -379,12 +379,11 @@ def _drive(
     fills_seen = 0
     processed = 0
     multi = len(data) > 1
-    on_candle = engine.on_candle
     for k, i, has_signal in _schedule(data, exchange, every):
         d = data[k]
         if multi:
             _mark_others(portfolio, data, k, int(d.ts[i]))
-        on_candle(d.candle(i), d.signal(i) if has_signal else None)
+        engine.on_candle(d.candle(i), d.signal(i) if has_signal else None)
         processed += 1
         if engine.fill_count != fills_seen:
             fills_seen = engine.fill_count
@@ -407,8 +406,8 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
     rows, cash_log, qty_log = log.row, log.cash, log.qty
     portfolio = engine.portfolio
     positions = portfolio.positions
-    on_candle = engine.on_candle
-    next_touch = exchange.next_touch
+    # Methods are called on their objects, not through local bound methods: compiled, that is
+    # a direct C call (a bound method would be called through Python).
     pair, high, low, end = d.pair, d.high, d.low, d.i1
     # Indexing a memoryview gives Python ints and floats, without numpy scalars or row copies.
     # Typed Any, not memoryview: compiled (mypyc), `memoryview[int]` would check every float.
@@ -442,7 +441,7 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
             if stamps is None:
                 stamps = d.ts.data
             candle = Candle(pair, stamps[i], opens[i], highs[i], lows[i], closes[i], volumes[i])
-        on_candle(candle, signal)
+        engine.on_candle(candle, signal)
         processed += 1
         if engine.fill_count != fills_seen:
             fills_seen = engine.fill_count
@@ -451,7 +450,7 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
             cash_log.append(float(portfolio.cash))
             qty_log.append(float(position.amount) if position is not None else 0.0)
         upcoming = signals[k] if k < n_signals else end
-        touch = next_touch(pair, high, low, i + 1, upcoming)
+        touch = exchange.next_touch(pair, high, low, i + 1, upcoming)
         i = touch if touch is not None and touch < upcoming else upcoming
     log.pair = [0] * len(rows)
     log.processed = processed
@@ -461,10 +460,16 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
 def _rows(d: _PairData, rows: np.ndarray) -> list[Candle]:
     """The candles at `rows` of `d`, their values read in one vectorised pass per column."""
     pair = d.pair
-    columns = [d.ms_at(rows).tolist()] + [
-        values[rows].tolist() for values in (d.open, d.high, d.low, d.close, d.volume)
+    stamps: list[int] = d.ms_at(rows).tolist()
+    opens: list[float] = d.open[rows].tolist()
+    highs: list[float] = d.high[rows].tolist()
+    lows: list[float] = d.low[rows].tolist()
+    closes: list[float] = d.close[rows].tolist()
+    volumes: list[float] = d.volume[rows].tolist()
+    return [
+        Candle(pair, stamps[j], opens[j], highs[j], lows[j], closes[j], volumes[j])
+        for j in range(len(stamps))
     ]
-    return [Candle(pair, ts, o, h, lo, c, v) for ts, o, h, lo, c, v in zip(*columns, strict=True)]
 
 
 def _mark_others(portfolio: Portfolio, data: list[_PairData], k: int, ts: int) -> None:

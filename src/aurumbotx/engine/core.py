@@ -118,9 +118,21 @@ class TradingEngine:
     def _enter(self, candle: Candle, signal: Signal, now: int) -> None:
         pair = candle.pair
         portfolio = self.portfolio
-        price = portfolio.price(pair)
         risk = self.risk
-        stop = risk.stop_price(price, signal.stop_loss, self.stop_loss_pct)
+        rules = self.exchange.market_rules(pair)
+        # The reference price (the close as a Decimal) sizes an entry against its stop and checks
+        # the pair's rules; sizing without either (all-in, a share of equity) does not need it.
+        stopped = (
+            signal.stop_loss is not None
+            or self.stop_loss_pct is not None
+            or risk.limits.stop_loss_pct is not None
+        )
+        price = portfolio.price(pair) if stopped or rules is not None else None
+        stop = (
+            risk.stop_price(price, signal.stop_loss, self.stop_loss_pct)
+            if price is not None
+            else None
+        )
         positions = portfolio.positions
         cash = portfolio.cash
         if self.pending_entries:  # cash already promised to entries not filled yet
@@ -135,7 +147,7 @@ class TradingEngine:
             open_positions=len(positions) + len(self.pending_entries),
             now_ts=now,
             stop_loss=stop,
-            rules=self.exchange.market_rules(pair),
+            rules=rules,
         )
         if not decision.approved:
             self._reject(now, pair, OrderTag.ENTRY, decision.reason or "refused")

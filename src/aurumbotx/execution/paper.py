@@ -178,7 +178,9 @@ class PaperExchange:
     def _close(self, order: Order, status: OrderStatus, ts: int) -> None:
         order.status = status
         order.updated_ts = ts
-        self._checked.pop(order.client_order_id, None)  # matched no more
+        checked = self._checked
+        if order.client_order_id in checked:  # matched no more
+            del checked[order.client_order_id]
         siblings = self._open.get(order.pair)
         if siblings:
             for k, sibling in enumerate(siblings):
@@ -194,8 +196,10 @@ class PaperExchange:
             and any(o.oco_group == group for o in siblings)
         ):
             return  # the group's reservation still covers a sibling
-        lock = self._locks.pop(group or order.client_order_id, None)
+        key = group or order.client_order_id
+        lock = self._locks.get(key)
         if lock is not None:
+            del self._locks[key]
             asset, amount = lock
             self._locked[asset] -= amount
             self._free[asset] = self._free.get(asset, ZERO) + amount

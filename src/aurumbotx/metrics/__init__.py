@@ -53,6 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from aurumbotx.domain.errors import InvalidInputError
@@ -142,7 +143,7 @@ def compute_metrics(
         raise InvalidInputError(f"exposure is a fraction in [0, 1], got {exposure}")
     curve = equity.astype("float64")
     values = curve.to_numpy()
-    pnls = [float(p) for p in trade_pnls]
+    pnls = np.asarray(trade_pnls, dtype=np.float64).reshape(-1)  # converted once, shared
     final_equity = float(values[-1]) if len(values) else float(starting_capital)
     total_profit = final_equity - starting_capital
     # One pass each over the curve (a point per candle): returns once for Sharpe and Sortino,
@@ -151,15 +152,15 @@ def compute_metrics(
     growth = cagr(curve, initial=starting_capital)
     drawdown, duration = drawdown_stats(curve)
     metrics: dict[str, float | int | None] = {
-        "total_trades": len(pnls),
-        "winning_trades": sum(1 for p in pnls if p > 0),
+        "total_trades": int(pnls.size),
+        "winning_trades": int(np.count_nonzero(pnls > 0)),
         "total_profit": total_profit,
         "roi_percentage": total_profit / starting_capital * 100.0,
         "sharpe_ratio": sharpe_of_excess(excess, periods_per_year),
         "max_drawdown": drawdown,
         "win_rate": win_rate(pnls),
         "profit_factor": profit_factor(pnls),
-        "losing_trades": sum(1 for p in pnls if p < 0),
+        "losing_trades": int(np.count_nonzero(pnls < 0)),
         "open_trades": int(open_trades),
         "sortino_ratio": sortino_of_excess(excess, periods_per_year),
         "calmar_ratio": calmar_ratio(growth, drawdown),

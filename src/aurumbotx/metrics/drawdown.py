@@ -54,7 +54,7 @@ def _duration(index: pd.DatetimeIndex, values: np.ndarray, peak: np.ndarray) -> 
     starts = np.flatnonzero(edges == 1)  # first point under water of each spell
     ends = np.flatnonzero(edges == -1)  # first point back at a peak, or len(values)
     # The point before a spell is its peak (the first point never is under water); a spell
-    # still open at the end lasts until the last timestamp.
-    peak_times = index[starts - 1]
-    recovery_times = index[np.minimum(ends, values.size - 1)]
-    return pd.Timedelta((recovery_times - peak_times).max())
+    # still open at the end lasts until the last timestamp. Integer times in the index's unit.
+    stamps = index.asi8
+    longest = int((stamps[np.minimum(ends, values.size - 1)] - stamps[starts - 1]).max())
+    return pd.Timedelta(longest, unit=index.unit)

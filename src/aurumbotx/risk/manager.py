@@ -133,7 +133,7 @@ class RiskManager:
         self,
         *,
         pair: str,
-        price: Decimal,
+        price: Decimal | None,
         equity: Decimal,
         cash: Decimal,
         pair_exposure: Decimal,
@@ -143,7 +143,13 @@ class RiskManager:
         stop_loss: Decimal | None = None,
         rules: MarketRules | None = None,
     ) -> RiskDecision:
-        """Size an entry at the reference `price`, or say why it is refused."""
+        """Size an entry at the reference `price`, or say why it is refused.
+
+        `price` may be None only when neither a stop nor market rules are given: sizing a share
+        of equity does not depend on it.
+        """
+        if price is None and (stop_loss is not None or rules is not None):
+            raise ValueError("sizing against a stop or checking market rules needs the price")
         limits = self.limits
         if self.killed:
             return RiskDecision.reject("kill switch is on")
@@ -164,7 +170,7 @@ class RiskManager:
             if limits.risk_percentage == HUNDRED
             else _percent(equity, limits.risk_percentage)
         )
-        if stop_loss is not None and stop_loss < price:
+        if stop_loss is not None and price is not None and stop_loss < price:
             budget = risked / (price - stop_loss) * price * fee_factor
         else:
             budget = risked
@@ -178,7 +184,7 @@ class RiskManager:
             budget = cash
         if budget <= ZERO:
             return RiskDecision.reject(f"no room for a new {pair} position (exposure or cash)")
-        if rules is not None:
+        if rules is not None and price is not None:
             error = self._check_rules(budget / fee_factor, price, rules)
             if error is not None:
                 return RiskDecision.reject(error)

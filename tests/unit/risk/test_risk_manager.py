@@ -31,6 +31,19 @@ def test_defaults_are_all_in() -> None:
     assert decision.quote_amount == D(1000)
 
 
+def test_sizing_without_stop_or_rules_needs_no_price() -> None:
+    assert check(RiskManager(), price=None).quote_amount == D(1000)
+    assert check(RiskManager(RiskLimits(risk_percentage=D(25))), price=None).quote_amount == D(250)
+
+
+def test_a_stop_or_market_rules_without_the_price_is_refused_loudly() -> None:
+    with pytest.raises(ValueError, match="needs the price"):
+        check(RiskManager(), price=None, stop_loss=D(95))
+    rules = MarketRules("BTC/USDT", amount_step=D("0.001"), min_notional=D(10))
+    with pytest.raises(ValueError, match="needs the price"):
+        check(RiskManager(), price=None, rules=rules)
+
+
 def test_risk_percentage_without_stop_is_a_share_of_equity() -> None:
     decision = check(RiskManager(RiskLimits(risk_percentage=D(25))))
     assert decision.quote_amount == D(250)
