@@ -300,17 +300,19 @@ class PaperExchange:
                 amount = (amount / step).to_integral_value(rounding=ROUND_DOWN) * step
             notional = amount * price
             fee = notional * fee_rate
-            while notional + fee > budget and amount > 0:
+            cost = notional + fee
+            while cost > budget and amount > ZERO:
                 amount = amount - step if step else amount.next_toward(ZERO)
                 notional = amount * price
                 fee = notional * fee_rate
+                cost = notional + fee
         else:
             amount = order.amount or ZERO
             if step:
                 amount = (amount / step).to_integral_value(rounding=ROUND_DOWN) * step
             notional = amount * price
             fee = notional * fee_rate
-        cost = notional + fee
+            cost = notional + fee
         error = None
         if amount <= ZERO:
             error = "amount rounds to zero at the fill price"

@@ -173,8 +173,11 @@ def compute_signals(strategy: Strategy, candles: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in SIGNAL_COLUMNS if c not in frame.columns]
     if missing:
         raise StrategyError(f"strategy {strategy.name!r}: populate returned no {missing} column")
+    loose = [c for c in SIGNAL_COLUMNS if frame[c].dtype != np.bool_]
+    if not loose:
+        return frame  # already booleans (no NaN possible): nothing to copy
     out = frame.copy()
-    for column in SIGNAL_COLUMNS:
+    for column in loose:
         out[column] = out[column].fillna(False).astype(bool)
     return out
 
