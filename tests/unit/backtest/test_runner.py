@@ -215,6 +215,31 @@ def test_skipping_quiet_candles_changes_nothing(rows: int) -> None:
         assert {t.exit_reason for t in fast.closed_trades} >= {"stop_loss", "take_profit"}
 
 
+def test_skipping_quiet_candles_inside_a_window_changes_nothing() -> None:
+    # Signals before, inside, on the last candle of and after the window; consecutive signal
+    # candles too (a signal candle is then also the candle after the previous signal).
+    rows = 2_000
+    candles = load_shared_candles("binance_BTC-USDT_1h", rows=rows)
+    start, end = candles.index[300].to_pydatetime(), candles.index[1_500].to_pydatetime()
+    strategy = ScriptedStrategy(
+        [100, 299, 300, 301, 640, 641, 1_100, 1_500, 1_700],
+        [250, 305, 642, 643, 900, 1_499, 1_800],
+        stop_loss_pct=1.5,
+    )
+    window = {"start": start, "end": end}
+    fast = run_backtest(strategy, {"BTC/USDT": candles}, "1h", BacktestConfig(**window))
+    slow = run_backtest(
+        strategy, {"BTC/USDT": candles}, "1h", BacktestConfig(every_candle=True, **window)
+    )
+    assert fast.run_info["candles_processed"] < slow.run_info["candles_processed"]
+    assert len(fast.trades) >= 4
+    assert [t.to_dict() for t in fast.trades] == [t.to_dict() for t in slow.trades]
+    assert fast.final_equity == slow.final_equity
+    assert np.array_equal(fast.equity.to_numpy(), slow.equity.to_numpy())
+    assert fast.equity.index[0] == candles.index[300]
+    assert fast.equity.index[-1] == candles.index[1_500]
+
+
 class PricedStopsStrategy(ScriptedStrategy):
     """Scripted signals whose entries carry absolute stop and target prices (3 % away)."""
 
