@@ -82,10 +82,6 @@ class RiskDecision:
         return cls(False, reason)
 
 
-def _percent(amount: Decimal, pct: Decimal) -> Decimal:
-    return amount * pct / HUNDRED
-
-
 class RiskManager:
     """Sizing, pre-trade checks, order rate limit, halts and the kill switch of one bot."""
 
@@ -165,11 +161,8 @@ class RiskManager:
             )
         fee_factor = self._fee_factor
         # 100 % of equity is equity itself (x 100 / 100 could round a 28-digit amount).
-        risked = (
-            equity
-            if limits.risk_percentage == HUNDRED
-            else _percent(equity, limits.risk_percentage)
-        )
+        pct = limits.risk_percentage
+        risked = equity if pct == HUNDRED else equity * pct / HUNDRED
         if stop_loss is not None and price is not None and stop_loss < price:
             budget = risked / (price - stop_loss) * price * fee_factor
         else:
