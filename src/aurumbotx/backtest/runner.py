@@ -401,13 +401,13 @@ def _drive_one(engine: TradingEngine, exchange: PaperExchange, d: _PairData) -> 
 
     The candles processed are the signal candles and those an open order could fill on
     (`PaperExchange.next_touch`); tests check that the results equal `every_candle=True`'s.
+    The engine's and exchange's methods are called on their objects, not through local bound
+    methods: compiled, that is a direct C call (a bound method is called through Python).
     """
     log = _Log()
     rows, cash_log, qty_log = log.row, log.cash, log.qty
     portfolio = engine.portfolio
     positions = portfolio.positions
-    # Methods are called on their objects, not through local bound methods: compiled, that is
-    # a direct C call (a bound method would be called through Python).
     pair, high, low, end = d.pair, d.high, d.low, d.i1
     # Indexing a memoryview gives Python ints and floats, without numpy scalars or row copies.
     # Typed Any, not memoryview: compiled (mypyc), `memoryview[int]` would check every float.
