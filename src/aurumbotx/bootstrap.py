@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aurumbotx.config import Settings
 from aurumbotx.db.engine import create_db_engine, make_session_factory
 from aurumbotx.domain.enums import TradingMode
-from aurumbotx.domain.errors import CacheUnavailableError, ConfigError
+from aurumbotx.domain.errors import CacheUnavailableError, ConfigError, InvalidInputError
 from aurumbotx.domain.markets import MarketRules
 from aurumbotx.risk.manager import RiskLimits, RiskManager
 
@@ -152,7 +152,26 @@ def risk_limits(
     for key in decimals:
         if values.get(key) is not None:
             values[key] = Decimal(str(values[key]))
+    for key, (low, high) in _PERCENT_BOUNDS.items():
+        value = values.get(key)
+        if value is not None and not low < value <= high:
+            raise InvalidInputError(
+                f"{key.replace('_', ' ')} must be above {low} and at most {high} (%), got {value}"
+            )
     return RiskLimits(**values)
+
+
+# Percentages a bot's limits may take: (exclusive low, inclusive high). A risk of 0 % or of
+# 250 % is a typo, never a choice, and is refused rather than traded on.
+_PERCENT_BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
+    "risk_percentage": (Decimal(0), Decimal(100)),
+    "max_exposure_per_pair_pct": (Decimal(0), Decimal(100)),
+    "max_total_exposure_pct": (Decimal(0), Decimal(100)),
+    "daily_loss_limit_pct": (Decimal(0), Decimal(100)),
+    "max_drawdown_pct": (Decimal(0), Decimal(100)),
+    "stop_loss_pct": (Decimal(0), Decimal(100)),
+    "take_profit_pct": (Decimal(0), Decimal(10_000)),
+}
 
 
 def parse_feed(feed: str) -> tuple[str, str | None]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 
 import aurumbotx.cli.train_cmd as train_cmd
@@ -69,9 +68,10 @@ train_cmd.register(app)
 
 
 def _is_usage_error(error: Exception) -> bool:
-    # typer >= 0.23 raises its own vendored copy of click's exceptions (bad or missing options).
+    # A bad or missing option: typer >= 0.27 raises its own bundled copy of click's exceptions,
+    # older typer raises click's. Neither is imported here: click is not a dependency of ours.
     return (
-        type(error).__module__.startswith("typer.")
+        type(error).__module__.split(".")[0] in ("typer", "click")
         and hasattr(error, "show")
         and hasattr(error, "exit_code")
     )
@@ -86,14 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, standalone_mode=False, prog_name="aurumbotx")
         sys.exit(code if isinstance(code, int) else 0)
-    except (click.exceptions.Exit, typer.Exit) as done:
+    except typer.Exit as done:
         sys.exit(getattr(done, "exit_code", 0))
-    except (click.exceptions.Abort, typer.Abort):
+    except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
     except AurumBotXError as error:
         if _debug():
             raise

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from aurumbotx.domain.candles import CANDLE_COLUMNS, INDEX_NAME
-from aurumbotx.testing.services import in_ci
 
 # src/aurumbotx/testing/market.py -> parents[3] is the repository root.
 DEFAULT_SHARED_DATA_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data"
@@ -39,6 +37,11 @@ def require_shared_file(name: str) -> Path:
     """The path of one shared file; skips the calling test when absent (fails it under CI=true)."""
     path = shared_data_dir() / name
     if not path.is_file():
+        # Imported here: the benchmarks use this module's frame helpers without the dev extras.
+        import pytest
+
+        from aurumbotx.testing.services import in_ci
+
         message = f"shared market data not found: {path}"
         if in_ci():
             pytest.fail(f"{message} (required under CI=true)", pytrace=False)
