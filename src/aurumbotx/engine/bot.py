@@ -34,7 +34,7 @@ from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import OrderRouter, OrderStore
 from aurumbotx.engine.portfolio import Portfolio
 from aurumbotx.execution.base import ExchangeClient
-from aurumbotx.risk.manager import RiskManager
+from aurumbotx.risk.manager import EquityMarks, RiskManager
 from aurumbotx.strategies.base import LiveSignals, Strategy, compute_signals
 
 HISTORY_LIMIT = 10_000  # candles kept per pair for live signals
@@ -71,6 +71,7 @@ class BotState:
     pending_orders: list[Order] = field(default_factory=list)  # intents of unknown outcome
     paper_balances: dict[str, Decimal] | None = None
     recent_order_ts: list[int] = field(default_factory=list)  # last hour, for the rate limit
+    equity_marks: EquityMarks | None = None  # the daily-loss and drawdown limits' memory
 
 
 @dataclass
@@ -214,6 +215,8 @@ class BotRunner:
             state.fills, [o for o in open_orders if o.status is not OrderStatus.REJECTED]
         )
         self.engine.risk.restore_order_times(state.recent_order_ts)
+        if state.equity_marks is not None:
+            self.engine.risk.restore_equity(state.equity_marks)
         self.reconciled = True
         return notes
 

@@ -90,6 +90,11 @@ class TradingEngine:
         """Process one closed candle of one pair, with the strategy's signal for it."""
         exchange = self.exchange
         pair = candle.pair
+        if self._watch_equity and self.risk.needs_opening_mark():
+            # The first day's start: the equity before this candle, at its open.
+            if pair not in self.portfolio.closes:
+                self.portfolio.closes[pair] = candle.open
+            self.risk.mark_opening(self.portfolio.equity())
         fills = exchange.on_candle(candle)
         while fills:
             self._placed_at_open = False

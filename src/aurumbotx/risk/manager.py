@@ -16,6 +16,11 @@ per hour per user; exits are counted but never refused); the pair's minimum noti
 (pre-trade, at the reference price); the kill switch; and halts: when `daily_loss_limit_pct` of
 the UTC day's starting equity is lost, or equity falls `max_drawdown_pct` below its peak, the
 bot is halted. A halted or killed bot opens nothing new; exits and protective orders still run.
+
+The UTC day starts at 00:00 with the equity marked then: the equity at the last candle close
+before midnight (on the first day of a run, the equity before its first candle). So a loss
+inside the day's first candle counts, and on 1d candles each day is measured against the
+previous day's close.
 """
 
 from __future__ import annotations
@@ -53,6 +58,16 @@ class RiskLimits:
     def watches_equity(self) -> bool:
         """True when a limit needs the equity marked at every candle."""
         return self.daily_loss_limit_pct is not None or self.max_drawdown_pct is not None
+
+
+@dataclass(frozen=True, slots=True)
+class EquityMarks:
+    """What the equity halts remember across a restart (from the bot's daily rows)."""
+
+    day: int | None = None  # UTC day number (epoch ms // DAY_MS) of `day_start`
+    day_start: Decimal | None = None
+    peak: Decimal | None = None
+    last: Decimal | None = None
 
 
 @dataclass(slots=True, init=False)
@@ -104,6 +119,7 @@ class RiskManager:
         self._peak: Decimal | None = None
         self._day: int | None = None
         self._day_start: Decimal | None = None
+        self._last_equity: Decimal | None = None  # the latest mark: the next day's start
 
     # ------------------------------------------------------------------ switches
     def kill(self) -> None:
@@ -123,6 +139,20 @@ class RiskManager:
     def restore_order_times(self, timestamps: list[int]) -> None:
         """After a restart: the bot's orders of the last hour count towards the rate limit."""
         self._orders = deque(sorted(timestamps))
+
+    def restore_equity(self, marks: EquityMarks) -> None:
+        """After a restart: the day's start, the peak and the last mark, as stored."""
+        self._day, self._day_start = marks.day, marks.day_start
+        self._peak, self._last_equity = marks.peak, marks.last
+
+    def needs_opening_mark(self) -> bool:
+        """True until an equity is known to start the first day from."""
+        return self._last_equity is None
+
+    def mark_opening(self, equity: Decimal) -> None:
+        """The equity before the first candle of a run (the first day's start)."""
+        if self._last_equity is None:
+            self._last_equity = equity
 
     # ------------------------------------------------------------------ checks
     def check_entry(
@@ -230,7 +260,10 @@ class RiskManager:
         if limits.daily_loss_limit_pct is not None:
             day = now_ts // DAY_MS
             if day != self._day:
-                self._day, self._day_start = day, equity
+                # The equity at 00:00: marked at the last close before it.
+                before = self._last_equity
+                self._day, self._day_start = day, before if before is not None else equity
+            self._last_equity = equity
             start = self._day_start or equity
             if equity <= start * (ONE - limits.daily_loss_limit_pct / HUNDRED):
                 self.halted_reason = (

@@ -1,11 +1,12 @@
 """RiskManager: sizing, limits and halts, hand-computed."""
 
+import re
 from decimal import Decimal
 
 import pytest
 
 from aurumbotx.domain.markets import MarketRules
-from aurumbotx.risk.manager import HOUR_MS, RiskLimits, RiskManager
+from aurumbotx.risk.manager import HOUR_MS, EquityMarks, RiskLimits, RiskManager
 
 D = Decimal
 
@@ -126,10 +127,46 @@ def test_daily_loss_limit_resets_each_utc_day() -> None:
     risk = RiskManager(RiskLimits(daily_loss_limit_pct=D(5)))
     assert risk.on_equity(0, D(1000)) is None
     assert risk.on_equity(day - 1, D(951)) is None
-    assert risk.on_equity(day, D(920)) is None  # new day starts at 920
-    reason = risk.on_equity(day + 5, D(874))  # 920 x 0.95 = 874
+    assert risk.on_equity(day, D(920)) is None  # the new day starts at 951 (00:00's equity)
+    assert risk.on_equity(day + 4, D("903.46")) is None  # 951 x 0.95 = 903.45
+    reason = risk.on_equity(day + 5, D("903.45"))
     assert reason is not None
     assert "daily loss limit 5 %" in reason
+    assert "day start 951.00" in reason
+
+
+def test_a_loss_inside_the_days_first_candle_counts() -> None:
+    day = 86_400_000
+    risk = RiskManager(RiskLimits(daily_loss_limit_pct=D(5)))
+    risk.mark_opening(D(1000))
+    assert risk.on_equity(day - 1, D(1000)) is None  # the close before midnight
+    reason = risk.on_equity(day + HOUR_MS - 1, D(949))  # the first hourly close of the day
+    assert reason is not None
+    assert "day start 1000.00" in reason
+
+
+def test_the_first_day_starts_from_the_opening_mark() -> None:
+    risk = RiskManager(RiskLimits(daily_loss_limit_pct=D(5)))
+    risk.mark_opening(D(1000))
+    risk.mark_opening(D(5))  # only the first mark of a run counts
+    assert risk.on_equity(HOUR_MS - 1, D(949)) is not None
+
+
+def test_equity_marks_survive_a_restart() -> None:
+    day = 86_400_000
+    limits = RiskLimits(daily_loss_limit_pct=D(5), max_drawdown_pct=D(20))
+    restarted = RiskManager(limits)
+    restarted.restore_equity(EquityMarks(day=1, day_start=D(1000), peak=D(1100), last=D(980)))
+    assert not restarted.needs_opening_mark()
+    assert restarted.on_equity(day + 5 * HOUR_MS, D(951)) is None
+    reason = restarted.on_equity(day + 6 * HOUR_MS, D(950))  # 1000 x 0.95, same day
+    assert reason is not None
+    assert "day start 1000.00" in reason
+    drawdown = RiskManager(limits)
+    drawdown.restore_equity(EquityMarks(day=1, day_start=D(1000), peak=D(1200), last=D(990)))
+    reason = drawdown.on_equity(2 * day + 1, D(960))  # 1200 x 0.8; a new day starts at 990
+    assert reason is not None
+    assert "max drawdown 20 %" in reason
 
 
 @pytest.mark.parametrize(
@@ -155,3 +192,25 @@ def test_stale_market_data_pauses_entries_only() -> None:
     assert risk.check_exit(amount=D(1), now_ts=0).approved
     risk.paused = False
     assert check(risk).approved
+
+
+@pytest.mark.parametrize(
+    ("risk", "overrides", "message"),
+    [
+        (D(0), {}, "risk percentage must be above 0 and at most 100"),
+        (D(150), {}, "risk percentage must be above 0 and at most 100 (%), got 150"),
+        (None, {"daily_loss_limit_pct": "0"}, "daily loss limit pct must be above 0"),
+        (None, {"stop_loss_pct": "150"}, "stop loss pct must be above 0 and at most 100"),
+        (None, {"max_drawdown_pct": "-5"}, "max drawdown pct must be above 0"),
+    ],
+)
+def test_a_bots_limits_refuse_absurd_percentages(
+    risk: Decimal | None, overrides: dict[str, object], message: str
+) -> None:
+    from aurumbotx.bootstrap import risk_limits
+    from aurumbotx.config import Settings
+    from aurumbotx.domain.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match=re.escape(message)):
+        risk_limits(Settings(), risk, overrides)
+    assert risk_limits(Settings(), D(100), {"stop_loss_pct": "2"}).risk_percentage == D(100)

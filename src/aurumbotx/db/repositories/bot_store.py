@@ -32,6 +32,7 @@ from aurumbotx.domain.errors import NotFoundError
 from aurumbotx.domain.trading import Fill, Order, RoundTrip, Signal
 from aurumbotx.domain.values import float_to_decimal
 from aurumbotx.engine.bot import BotState, CandleResult
+from aurumbotx.risk.manager import EquityMarks
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -50,6 +51,7 @@ _DAILY_COLUMNS = (
     "total_fees",
 )
 HOUR_MS = 3_600_000
+_EPOCH_DAY = date(1970, 1, 1)
 OPEN_STATUSES = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
 
 
@@ -156,6 +158,7 @@ class DbBotStore:
                 )
             }
             last = session.scalar(sa.select(Bot.last_candle_ts).where(Bot.id == self.bot_id))
+            marks = self._equity_marks(session)
         orders = [_order_of(r) for r in rows]
         horizon = (last or 0) - HOUR_MS
         return BotState(
@@ -164,6 +167,27 @@ class DbBotStore:
             pending_orders=[o for o in orders if o.status is OrderStatus.PENDING],
             paper_balances=balances or None,
             recent_order_ts=[o.created_ts for o in orders if o.created_ts > horizon],
+            equity_marks=marks,
+        )
+
+    def _equity_marks(self, session: Session) -> EquityMarks | None:
+        """The risk limits' memory from the daily rows: today's start, the peak, the last mark."""
+        latest = session.scalars(
+            sa.select(BotDaily)
+            .where(BotDaily.bot_id == self.bot_id)
+            .order_by(BotDaily.date.desc())
+            .limit(1)
+        ).first()
+        if latest is None:
+            return None
+        peak = session.scalar(
+            sa.select(sa.func.max(BotDaily.peak_balance)).where(BotDaily.bot_id == self.bot_id)
+        )
+        return EquityMarks(
+            day=(latest.date - _EPOCH_DAY).days,
+            day_start=latest.starting_balance,
+            peak=peak,
+            last=latest.ending_balance,
         )
 
     def commit_candle(self, result: CandleResult) -> None:
