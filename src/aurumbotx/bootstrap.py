@@ -210,7 +210,13 @@ def make_bot(container: Container, bot_id: int) -> BotHandle:
     risk = _bot_risk(container, spec, risk_percentage, overrides, live_feed=kind == "live")
     feed = _bot_feed(container, spec, kind, target)
     runner = BotRunner(
-        spec, strategy, exchange, bot_store, risk, on_record=_prediction_logger(spec.id)
+        spec,
+        strategy,
+        exchange,
+        bot_store,
+        risk,
+        on_record=_prediction_logger(spec.id),
+        max_strategy_failures=settings.engine.max_strategy_failures,
     )
     return BotHandle(runner=runner, feed=feed, control=bot_store)
 

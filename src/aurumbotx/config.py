@@ -129,6 +129,14 @@ class RiskConfig(BaseModel):
     max_orders_per_hour: int = Field(default=100, ge=1)
 
 
+class EngineConfig(BaseModel):
+    """The trading engine's bots."""
+
+    max_strategy_failures: int = Field(
+        default=3, ge=1, description="Candles in a row a strategy may fail before its bot halts"
+    )
+
+
 class LoggingConfig(BaseModel):
     """Structured JSON logs to stdout."""
 
@@ -170,6 +178,7 @@ class Settings(BaseSettings):
     exchange: ExchangeConfig = ExchangeConfig()
     telegram: TelegramConfig = TelegramConfig()
     risk: RiskConfig = RiskConfig()
+    engine: EngineConfig = EngineConfig()
     logging: LoggingConfig = LoggingConfig()
     api: ApiConfig = ApiConfig()
 

@@ -35,7 +35,7 @@ from aurumbotx.engine.orders import OrderRouter, OrderStore
 from aurumbotx.engine.portfolio import Portfolio
 from aurumbotx.execution.base import ExchangeClient
 from aurumbotx.risk.manager import EquityMarks, RiskManager
-from aurumbotx.strategies.base import LiveSignals, Strategy, compute_signals
+from aurumbotx.strategies.base import LiveSignals, Strategy, compute_signals, warmed_up
 
 HISTORY_LIMIT = 10_000  # candles kept per pair for live signals
 _SIGNAL_DATA_LIMIT = 12  # indicator values kept with an order (why it was placed)
@@ -155,6 +155,7 @@ class BotRunner:
         *,
         listener: Callable[[EngineEvent], None] | None = None,
         on_record: Callable[[Any], None] | None = None,
+        max_strategy_failures: int = 3,
     ) -> None:
         self.spec = spec
         self.strategy = strategy
@@ -182,6 +183,11 @@ class BotRunner:
         self.last_candle_ts: dict[str, int | None] = dict.fromkeys(spec.pairs, spec.last_candle_ts)
         self._events: list[EngineEvent] = []
         self.reconciled = False
+        # A strategy that fails on this many candles in a row halts the bot: its positions
+        # would otherwise go unmanaged for ever.
+        self.max_strategy_failures = max_strategy_failures
+        self.strategy_failures = 0  # consecutive
+        self.failed_reason: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def reconcile(self) -> list[str]:
@@ -261,26 +267,30 @@ class BotRunner:
         return result
 
     def signal(self, pair: str, candle: Candle | None = None) -> Signal | None:
-        """The strategy's decision at the close of the pair's latest candle."""
+        """The strategy's decision at the close of the pair's latest candle.
+
+        Strategy code (populate, live_signals and its source) is user code: whatever it
+        raises loses that candle's signal and is recorded (StrategyFailed); after
+        `max_strategy_failures` candles in a row, `failed_reason` says the bot must halt.
+        """
         history = self.history[pair]
-        if history.size < max(self.strategy.startup_candles, 2):
+        if not warmed_up(self.strategy, history.size):
             return None
         try:
-            live = self._live_source(pair, history) if candle is not None else None
-            if live is not None and candle is not None:
-                return live.on_candle(candle)
-            frame = compute_signals(self.strategy, history.frame())
-        except AurumBotXError as error:
-            self._live.pop(pair, None)  # rebuilt from the history at the next candle
-            self._events.append(
-                EngineEvent(
-                    "StrategyFailed",
-                    int(history.ts[history.size - 1]),
-                    pair,
-                    {"reason": str(error)},
-                )
-            )
+            signal = self._strategy_signal(pair, history, candle)
+        except Exception as error:  # any failure of strategy code, see above
+            self._strategy_failed(pair, history, error)
             return None
+        self.strategy_failures = 0
+        return signal
+
+    def _strategy_signal(
+        self, pair: str, history: _History, candle: Candle | None
+    ) -> Signal | None:
+        live = self._live_source(pair, history) if candle is not None else None
+        if live is not None and candle is not None:
+            return live.on_candle(candle)
+        frame = compute_signals(self.strategy, history.frame())
         row = frame.iloc[-1]
         enter, leave = bool(row["enter_long"]), bool(row["exit_long"])
         if not (enter or leave):
@@ -294,6 +304,23 @@ class BotRunner:
             confidence=float(confidence) if isinstance(confidence, float | int) else None,
             data=_signal_data(row),
         )
+
+    def _strategy_failed(self, pair: str, history: _History, error: Exception) -> None:
+        self._live.pop(pair, None)  # rebuilt from the history at the next candle
+        name = self.strategy.name
+        reason = (
+            str(error)
+            if isinstance(error, AurumBotXError)
+            else f"strategy {name!r} failed: {type(error).__name__}: {error}"
+        )
+        self.strategy_failures += 1
+        ts = int(history.ts[history.size - 1])
+        self._events.append(EngineEvent("StrategyFailed", ts, pair, {"reason": reason}))
+        if self.strategy_failures >= self.max_strategy_failures:
+            self.failed_reason = (
+                f"strategy {name!r} failed on {self.strategy_failures} candles in a row "
+                f"(last: {reason})"
+            )
 
     def _live_source(self, pair: str, history: _History) -> LiveSignals | None:
         """The strategy's incremental source, warmed up on the history before this candle."""

@@ -10,7 +10,9 @@ A temporary error (network, exchange overload, database hiccup) while a candle i
 leave the bot's memory ahead of the database; the service then rebuilds the bot from the
 database and reconciles it, with backoff, exactly as after a crash: nothing is processed twice,
 nothing is skipped. A strategy that raises loses its signal for that candle and the
-failure is logged; the bot goes on.
+failure is logged; after `max_strategy_failures` candles in a row the bot halts with the
+reason. Any other exception in a bot's task, ours or a library's, halts that bot with the
+reason (status, a `system_logs` row, a published event); the engine and the other bots go on.
 """
 
 from __future__ import annotations
@@ -148,6 +150,14 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
                 asyncio.to_thread(runner.on_candle, candle), control, log, bot_id
             )
             await _publish_events(runner, publish, channel)
+            if runner.failed_reason is not None:
+                # Nothing manages the bot's positions any more: halt now (they stay as they
+                # are, with their protective orders, for the user to decide).
+                await asyncio.to_thread(
+                    control.log_error, runner.failed_reason, {"kind": "strategy"}
+                )
+                await transition(BotStatus.HALTED, runner.failed_reason)
+                return BotStatus.HALTED
             if runner.halted_reason is not None:
                 if not halted:
                     halted = True
@@ -232,6 +242,10 @@ class EngineService:
             for bot_id, task in list(self.tasks.items()):
                 if task.done():
                     del self.tasks[bot_id]
+                    if not task.cancelled() and task.exception() is not None:
+                        # `_guarded` halts on every error: this is a bug of ours; say so.
+                        error = repr(task.exception())
+                        self.log.error("bot_task_failed", bot_id=bot_id, error=error)
                     await asyncio.to_thread(self.directory.release, bot_id)
             if exit_when_idle and not self.tasks:
                 return
@@ -250,12 +264,21 @@ class EngineService:
                 self.log.warning("bot_rebuild", bot_id=bot_id, error=str(error), delay=delay)
                 await asyncio.sleep(delay)
             except AurumBotXError as error:
-                return await self._failed(bot_id, error)
+                return await self._failed(bot_id, str(error))
+            except Exception as error:  # one bot's bug must not end the engine
+                self.log.error("bot_crashed", bot_id=bot_id, exc_info=error)
+                return await self._failed(
+                    bot_id, f"unexpected error: {type(error).__name__}: {error}"
+                )
 
-    async def _failed(self, bot_id: int, error: AurumBotXError) -> BotStatus:
-        """Halt a bot that cannot run, with the reason."""
-        self.log.error("bot_failed", bot_id=bot_id, error=str(error))
-        await asyncio.to_thread(self.directory.fail, bot_id, str(error))
+    async def _failed(self, bot_id: int, reason: str) -> BotStatus:
+        """Halt a bot that cannot run, with the reason (status, system_logs, an event)."""
+        self.log.error("bot_failed", bot_id=bot_id, error=reason)
         with contextlib.suppress(AurumBotXError):
-            await self.publish(f"bots.{bot_id}", {"type": "error", "error": str(error)})
+            await asyncio.to_thread(self.directory.fail, bot_id, reason)
+        with contextlib.suppress(AurumBotXError):
+            await self.publish(
+                f"bots.{bot_id}",
+                {"type": "status", "bot_id": bot_id, "status": "halted", "reason": reason},
+            )
         return BotStatus.HALTED

@@ -16,7 +16,8 @@ Optional columns: `stop_loss` and `take_profit` (absolute prices for a position 
 row's entry) and any indicator columns, kept for reports and the lookahead check. Positions are
 long-only; protective orders come from `stop_loss_pct` / `take_profit_pct` parameters when a
 strategy declares them. User code is always called through `compute_signals`, which turns its
-exceptions into a StrategyError.
+exceptions into a StrategyError. Signals on the candles of the strategy's warm-up (before
+`startup_candles` candles of history) are dropped there, in backtests and bots alike.
 """
 
 from __future__ import annotations
@@ -174,12 +175,31 @@ def compute_signals(strategy: Strategy, candles: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise StrategyError(f"strategy {strategy.name!r}: populate returned no {missing} column")
     loose = [c for c in SIGNAL_COLUMNS if frame[c].dtype != np.bool_]
-    if not loose:
-        return frame  # already booleans (no NaN possible): nothing to copy
+    start = signal_start(strategy)
+    early = start > 0 and any(frame[c].to_numpy()[:start].any() for c in SIGNAL_COLUMNS)
+    if not loose and not early:
+        return frame  # booleans (no NaN possible), none in the warm-up: nothing to copy
     out = frame.copy()
     for column in loose:
         out[column] = out[column].fillna(False).astype(bool)
+    if early:
+        for column in SIGNAL_COLUMNS:
+            out.iloc[:start, out.columns.get_loc(column)] = False
     return out
+
+
+def signal_start(strategy: Strategy) -> int:
+    """Index of the first candle that may carry a signal: the one completing the warm-up.
+
+    The one warm-up rule of backtests and bots: a signal needs `startup_candles` candles of
+    history, its own included; earlier candles only warm the indicators up.
+    """
+    return max(strategy.startup_candles - 1, 0)
+
+
+def warmed_up(strategy: Strategy, candles_seen: int) -> bool:
+    """True once the latest of `candles_seen` candles may carry a signal (`signal_start`)."""
+    return candles_seen > signal_start(strategy)
 
 
 def parse_params(assignments: list[str] | None) -> dict[str, str]:
