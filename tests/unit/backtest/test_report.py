@@ -211,7 +211,7 @@ def test_entry_and_exit_markers_at_exact_times_and_prices() -> None:
     # One candlestick per pair, all 48 candles (no downsampling needed).
     candles = [t for t in traces if t["type"] == "candlestick"]
     assert [t["name"] for t in candles] == ["BTC/USDT", "ETH/USDT"]
-    assert len(candles[0]["x"]) == 48
+    assert len(decode(candles[0]["x"])) == 48
     assert decode(candles[1]["close"])[-1] == pytest.approx(50.0 + 0.1 * 47)
 
 
@@ -245,7 +245,7 @@ def test_empty_equity_and_candles_still_render() -> None:
     result.candles = {}
     document = render_report(result)
     assert document.count(" (no candles)") == 2  # subplot titles of both pairs
-    assert document.count("<p>No data.</p>") == 2  # equity and monthly returns
+    assert document.count("<p>No data.</p>") == 3  # equity, daily/weekly P/L, monthly returns
 
 
 def test_many_pairs_share_the_candle_budget() -> None:
@@ -256,7 +256,7 @@ def test_many_pairs_share_the_candle_budget() -> None:
     candles = [t for t in traces if t["type"] == "candlestick"]
     assert len(candles) == 25
     # 10,000 // 25 = 400 < 1,000 (the floor): ceil(3000 / 1000) = 3 candles per bar -> 1000 bars
-    assert {len(t["x"]) for t in candles} == {1_000}
+    assert {len(decode(t["x"])) for t in candles} == {1_000}
 
 
 def test_long_trade_lists_show_both_ends() -> None:
@@ -297,7 +297,7 @@ def test_long_histories_are_downsampled_but_markers_are_exact() -> None:
     document = render_report(result)
     assert "12,000 candles shown as 3m bars" in document
     traces = plot_data(document, "price-chart")
-    assert len(trace(traces, "BTC/USDT")["x"]) == 4_000
+    assert len(decode(trace(traces, "BTC/USDT")["x"])) == 4_000
     entries = trace(traces, "BTC/USDT entries")
     assert (entries["x"], entries["y"]) == (["2024-01-03T05:07:00"], [1234.5678])
 
@@ -308,7 +308,7 @@ def test_decimate_keeps_extremes_in_order() -> None:
     series.iloc[1234] = -5.0
     series.iloc[8765] = 7.0
     shown = decimate(series, 100)
-    assert len(shown) <= 102  # 50 buckets x (min, max) + first and last
+    assert len(shown) <= 100  # 49 buckets x (min, max) + first and last
     assert shown.min() == -5.0
     assert shown.max() == 7.0
     assert shown.index.is_monotonic_increasing
