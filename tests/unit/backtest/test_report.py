@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
+from aurumbotx.backtest.downsample import MAX_LINE_POINTS
 from aurumbotx.backtest.report import (
     decimate,
     downsample_candles,
@@ -350,5 +351,68 @@ def test_a_64k_candle_hourly_run_stays_small(tmp_path: Path) -> None:
     result.pairs = ["BTC/USDT"]
     result.candles = {"BTC/USDT": frame}
     result.equity = pd.Series(1000.0 + np.arange(64_000) % 97, index=frame.index)
-    size = write_report(result, tmp_path / "big.html").stat().st_size
-    assert size < 8_000_000
+    path = write_report(result, tmp_path / "big.html")
+    # Beyond plotly.js itself, the drawn data stays well under a megabyte.
+    assert path.stat().st_size - len(get_plotlyjs()) < 1_000_000
+    traces = plot_data(path.read_text(encoding="utf-8"), "equity-chart")
+    assert all(len(decode(t["y"])) <= MAX_LINE_POINTS for t in traces)
+
+
+def test_summary_tables_by_pair_exit_reason_and_duration() -> None:
+    document = render_report(make_result(TRADES))
+    # BTC closes 100 -> 104.7 (+4.70 %), ETH 50 -> 54.7 (+9.40 %): equal weight +7.05 %.
+    assert "vs buy and hold +7.05%, equal weight over 2 pairs; fees paid 0.06 USDT" in document
+    pairs = document[document.index("<h2>By pair</h2>") : document.index("<h2>By exit reason")]
+    rows = re.findall(r"<tr>(.*?)</tr>", pairs)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows[1:]]
+    assert cells[0] == [
+        "BTC/USDT", "2", "1", "1", "50.00%", "0.0725", "0", "0.00", "0.04", "+4.70%"
+    ]  # fmt: skip
+    assert cells[1] == [
+        "ETH/USDT", "0", "0", "0", "n/a", "0.00", "1", "-0.03", "0.02", "+9.40%"
+    ]  # fmt: skip
+    assert cells[2][0] == "TOTAL"
+    assert cells[2][-1] == "+7.05%"
+    reasons = document[document.index("<h2>By exit reason") : document.index("<h2>Trade dur")]
+    assert re.findall(r"<tr><td class='l'>([^<]+)</td>", reasons) == [
+        "stop_loss",
+        "take_profit",
+        "still open (marked to market)",
+    ]
+    # the open ETH trade: 20:00 to the last point at 23:00
+    assert "<td class=''>03:00</td></tr></table>" in reasons
+    durations = document[document.index("<h2>Trade dur") : document.index("<h2>Equity")]
+    assert "<td class='l'>all</td><td class=''>2</td><td class=''>08:30</td>" in durations
+
+
+def test_equity_chart_has_the_buy_and_hold_line() -> None:
+    traces = plot_data(render_report(make_result(TRADES)), "equity-chart")
+    held = decode(trace(traces, "buy and hold (equal weight)")["y"])
+    assert held[0] == pytest.approx(1000.0)
+    assert held[-1] == pytest.approx(1000.0 * (1 + (0.047 + 0.094) / 2), rel=1e-6)
+    assert [t["name"] for t in traces] == ["equity", "buy and hold (equal weight)", "drawdown %"]
+
+
+def test_daily_and_weekly_pnl_chart_and_tables() -> None:
+    document = render_report(make_result(TRADES))
+    traces = plot_data(document, "period-pnl")
+    assert [t["name"] for t in traces] == ["day", "week"]
+    assert decode(traces[0]["y"]).tolist() == pytest.approx([0.255, -0.1825])
+    assert decode(traces[1]["y"]).tolist() == pytest.approx([0.0725])
+    assert "Last 2 of 2 days with an exit" in document
+    assert "<td class='l'>2024-W01</td>" in document
+
+
+def test_markers_are_thinned_past_the_cap_with_a_note() -> None:
+    trades = [
+        make_trade("BTC/USDT", i % 40, "100", i % 40 + 1, exit_price=Decimal(101), pnl=str(i))
+        for i in range(2_500)
+    ]
+    document = render_report(make_result(trades))
+    entries = trace(plot_data(document, "price-chart"), "BTC/USDT entries")
+    assert len(entries["x"]) <= 2_000
+    exits = trace(plot_data(document, "price-chart"), "BTC/USDT exits")["text"]
+    assert "exit (n/a), P/L 2,499.00" in exits  # the best trade
+    assert "exit (n/a), P/L 0.00" in exits  # and the worst are kept
+    assert "2,000 of 2,500 trades marked" in document
+    assert "<h2>Trades (2500)</h2>" in document  # the list and the tables count every trade
