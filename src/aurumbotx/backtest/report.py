@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from aurumbotx.backtest import report_format as fmt
@@ -43,6 +42,7 @@ from aurumbotx.backtest.downsample import (
     span_label,
     thin_trades,
 )
+from aurumbotx.backtest.report_plotly import deferred, plotly_scripts
 from aurumbotx.backtest.result import BacktestResult, TradeRecord
 from aurumbotx.metrics import (
     buy_and_hold_curve,
@@ -106,7 +106,7 @@ def write_report(result: BacktestResult, path: Path) -> Path:
 
 
 def render_report(result: BacktestResult) -> str:
-    """The report as one HTML document (plotly.js inlined)."""
+    """The report as one HTML document (plotly.js inlined, packed)."""
     quote = _quote_currency(result.pairs)
     title = f"{result.strategy} · {', '.join(result.pairs) or 'no pairs'} · {result.timeframe}"
     closes = tables.window_closes(result)
@@ -138,9 +138,7 @@ def render_report(result: BacktestResult) -> str:
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n"
-        f"<script type='text/javascript'>{get_plotlyjs()}</script>\n</head>\n<body>\n"
-        + "\n".join(parts)
-        + "\n</body>\n</html>\n"
+        "</head>\n<body>\n" + "\n".join(parts) + "\n" + plotly_scripts() + "\n</body>\n</html>\n"
     )
 
 
@@ -238,9 +236,13 @@ def _figure_html(figure: go.Figure | None, div_id: str) -> str:
     if figure is None:
         return "<p>No data.</p>"
     figure.update_layout(template=_TEMPLATE, margin={"l": 60, "r": 20, "t": 40, "b": 40})
-    # plotly.js is in <head> once; each figure brings only its data and layout.
-    return str(
-        figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOT_CONFIG)
+    # plotly.js is in the page once (packed); each figure brings only its data and layout.
+    return deferred(
+        str(
+            figure.to_html(
+                full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOT_CONFIG
+            )
+        )
     )
 
 

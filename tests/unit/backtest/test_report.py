@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import math
 import re
@@ -24,6 +25,7 @@ from aurumbotx.backtest.report import (
     render_report,
     write_report,
 )
+from aurumbotx.backtest.report_plotly import packed_plotly_js
 from aurumbotx.backtest.result import BacktestResult, TradeRecord
 from aurumbotx.metrics import METRIC_KEYS, compute_metrics
 
@@ -155,7 +157,16 @@ def test_writes_one_self_contained_file(tmp_path: Path) -> None:
     document = path.read_text(encoding="utf-8")
     assert document.startswith("<!DOCTYPE html>")
     assert not re.search(r"<script[^>]*\bsrc=", document, re.I)  # no CDN, opens offline
-    assert document.count(get_plotlyjs()[:2000]) == 1  # plotly.js embedded exactly once
+    # plotly.js embedded exactly once, packed (gzip + base64), and unpacked whole
+    packed = re.findall(r"<script id='plotly-js' type='application/gzip'>([^<]*)<", document)
+    assert len(packed) == 1
+    assert gzip.decompress(base64.b64decode(packed[0])).decode("utf-8") == get_plotlyjs()
+    assert len(packed[0]) < len(get_plotlyjs()) / 2
+    # every figure waits for the loader: none runs before plotly.js is unpacked
+    assert document.count('<script type="text/x-plotly-figure">') == 4
+    assert "Plotly.newPlot" not in re.sub(
+        r'<script type="text/x-plotly-figure">.*?</script>', "", document, flags=re.S
+    )
     assert [p.name for p in path.parent.iterdir()] == ["run.html"]  # no temp file left
 
 
@@ -352,8 +363,8 @@ def test_a_64k_candle_hourly_run_stays_small(tmp_path: Path) -> None:
     result.candles = {"BTC/USDT": frame}
     result.equity = pd.Series(1000.0 + np.arange(64_000) % 97, index=frame.index)
     path = write_report(result, tmp_path / "big.html")
-    # Beyond plotly.js itself, the drawn data stays well under a megabyte.
-    assert path.stat().st_size - len(get_plotlyjs()) < 1_000_000
+    # Beyond plotly.js (2 MB packed), the drawn data and the tables stay under a megabyte.
+    assert path.stat().st_size - len(packed_plotly_js()) < 1_000_000
     traces = plot_data(path.read_text(encoding="utf-8"), "equity-chart")
     assert all(len(decode(t["y"])) <= MAX_LINE_POINTS for t in traces)
 
