@@ -1,15 +1,17 @@
-"""One self-contained HTML report of a backtest: charts, metrics and the trade list.
+"""One self-contained HTML report of a backtest: charts, metrics, summaries and the trade list.
 
-The file embeds plotly.js once (no CDN, it opens offline) and holds, in order: a title with
-the strategy, its parameters, the pairs, the timeframe and the range; the metrics table;
-candles per pair with every entry and exit at its exact time and price; the equity curve
-above its drawdown (underwater) chart; monthly returns (year x month heatmap); the trades.
+The file embeds plotly.js once, packed (`report_plotly`: no CDN, it opens offline), and
+holds, in order: a title with the strategy, its parameters, the pairs, the timeframe, the
+range and the return next to buy and hold; the metrics table; tables by pair, by exit reason
+and of trade durations (`report_tables`, `report_sections`); equity with the buy-and-hold
+line above the drawdown (underwater) chart; candles per pair with entries and exits at their
+exact times and prices; P/L per UTC day and ISO week; monthly returns (year x month heatmap);
+the trades. Amounts are rounded for reading (`report_format`); the JSON keeps them exact.
 
-Long histories stay small: candles are merged into OHLC bars of whole multiples of the
-timeframe (at most `MAX_CANDLE_BARS` per pair, fewer when many pairs share
-`TOTAL_CANDLE_BARS`) and the equity and drawdown lines keep the
-minimum and maximum of each bucket (at most `MAX_LINE_POINTS`), so peaks and troughs survive.
-Trade markers are never thinned. Chart times are UTC.
+What is drawn is bounded (`downsample`): candles merged into OHLC bars of whole multiples of
+the timeframe, lines reduced to the minimum and maximum of each bucket, markers past
+`MAX_MARKED_TRADES` per pair to the best and worst trade of each period. Tables and metrics
+use every candle and trade. Chart times are UTC.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ border-bottom:1px solid #e4e7eb}th{background:#f5f7fa}td.l,th.l{text-align:left}
 code{color:#7b8794;font-size:.8em}.pos{color:#18794e}.neg{color:#c62828}
 .gap td{text-align:center;color:#7b8794;font-style:italic}
 h3{font-size:.95rem;margin:.8rem 0 .3rem}.row{display:flex;gap:3rem;flex-wrap:wrap}
-td.total{font-weight:600}
+td.total{font-weight:600}.note{color:#52606d;font-size:.8rem;max-width:60rem}
 """
 
 
@@ -155,7 +157,7 @@ def _header_html(result: BacktestResult, title: str) -> str:
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='sub'>{html.escape(start)} → {html.escape(end)} UTC</p>",
         f"<p class='sub'>Parameters: {html.escape(params or 'defaults')}</p>",
-        f"<p class='sub'>Starting capital {html.escape(str(result.starting_capital))}, "
+        f"<p class='sub'>Starting capital {html.escape(fmt.money(result.starting_capital))}, "
         f"fee rate {html.escape(str(result.fee_rate))}, "
         f"slippage {html.escape(str(result.slippage_bps))} bps</p>",
     ]
@@ -379,8 +381,26 @@ def _equity_figure(result: BacktestResult, closes: dict[str, pd.Series]) -> go.F
     fig.update_xaxes(type="date")
     fig.update_yaxes(title_text="equity", row=1, col=1)
     fig.update_yaxes(title_text="drawdown %", row=2, col=1)
+    # Over years buy and hold can dwarf the equity: a log scale shows both.
+    scales = [
+        {"label": label, "method": "relayout", "args": [{"yaxis.type": kind}]}
+        for label, kind in (("linear", "linear"), ("log scale", "log"))
+    ]
     fig.update_layout(
-        height=560, hovermode="x", legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"}
+        height=560,
+        hovermode="x",
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "right",
+                "buttons": scales,
+                "x": 0.5,
+                "xanchor": "center",
+                "y": 1.02,
+                "yanchor": "bottom",
+            }
+        ],
     )
     return fig
 

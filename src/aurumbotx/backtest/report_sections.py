@@ -57,7 +57,7 @@ def pair_table(frame: pd.DataFrame) -> str:
         for r in frame.itertuples(index=False)
     ]
     note = (
-        "<p class='sub'>P/L is net of fees, of closed trades; open positions are marked to "
+        "<p class='note'>P/L is net of fees, of closed trades; open positions are marked to "
         "market at the last close. Fees include the entry fees of open positions. Buy and hold "
         "is last close / first close - 1 over the window, before fees; the total is the "
         "equal-weight mean over the pairs.</p>"
