@@ -227,7 +227,7 @@ def run_backtest(
     metrics["final_equity"] = float(run.final_equity)
     # The yardstick (equal-weight over the pairs) and the costs, so `--json` carries them too.
     metrics["buy_and_hold_return"] = mean_market_change(
-        market_change(candles[d.pair]["close"].iloc[d.i0 : d.i1]) for d in data
+        [market_change(candles[d.pair]["close"].iloc[d.i0 : d.i1]) for d in data]
     )
     metrics["total_fees"] = float(sum((t.fees for t in run.trades), Decimal(0)))
     return BacktestResult(
