@@ -2,11 +2,12 @@
 
 The file embeds plotly.js once, packed (`report_plotly`: no CDN, it opens offline), and
 holds, in order: a title with the strategy, its parameters, the pairs, the timeframe, the
-range and the return next to buy and hold; the metrics table; tables by pair, by exit reason
-and of trade durations (`report_tables`, `report_sections`); equity with the buy-and-hold
-line above the drawdown (underwater) chart; candles per pair with entries and exits at their
-exact times and prices; P/L per UTC day and ISO week; monthly returns (year x month heatmap);
-the trades. Amounts are rounded for reading (`report_format`); the JSON keeps them exact.
+range and the return next to buy and hold; the metrics and highlights; tables by pair, by
+exit reason and of trade durations (`report_tables`, `report_sections`); equity with the
+buy-and-hold line above the drawdown (underwater) chart; candles per pair with entries and
+exits at their exact times and prices; P/L per UTC day and ISO week; monthly returns (year x
+month heatmap); the trades. Amounts are rounded for reading (`report_format`); the JSON keeps
+them exact.
 
 What is drawn is bounded (`downsample`): candles merged into OHLC bars of whole multiples of
 the timeframe, lines reduced to the minimum and maximum of each bucket, markers past
@@ -117,8 +118,11 @@ def render_report(result: BacktestResult) -> str:
     weekly = tables.period_breakdown(result.trades, "week")
     parts = [
         _header_html(result, title),
-        "<h2>Metrics</h2>",
+        "<div class='row'><div><h2>Metrics</h2>",
         _metrics_table(result.metrics, quote),
+        "</div><div><h2>Highlights</h2>",
+        sections.highlights_table(tables.highlights(result.trades, result.equity, daily), quote),
+        "</div></div>",
         "<h2>By pair</h2>",
         sections.pair_table(tables.pair_summary(result.trades, closes)),
         "<h2>By exit reason</h2>",

@@ -103,7 +103,7 @@ def naive_utc(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
 def table_html(
     header: Sequence[str], rows: Sequence[Sequence[Cell]], *, css: str = "", left: int = 1
 ) -> str:
-    """An HTML table; the first `left` columns are left-aligned, the rest right-aligned."""
+    """An HTML table (no header row for an empty `header`); the first `left` columns left."""
     head = "".join(
         f"<th class='{'l' if i < left else ''}'>{html.escape(name)}</th>"
         for i, name in enumerate(header)
@@ -116,4 +116,5 @@ def table_html(
             cls = " ".join(c for c in ("l" if i < left else "", cls) if c)
             cells.append(f"<td class='{cls}'>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table class='{css}'><tr>{head}</tr>" + "".join(body) + "</table>"
+    head_row = f"<tr>{head}</tr>" if head else ""
+    return f"<table class='{css}'>{head_row}" + "".join(body) + "</table>"

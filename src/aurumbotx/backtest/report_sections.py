@@ -7,6 +7,8 @@ rounded for reading (`aurumbotx.backtest.report_format`).
 from __future__ import annotations
 
 import html
+from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -153,3 +155,43 @@ def period_figure(daily: pd.DataFrame, weekly: pd.DataFrame) -> go.Figure | None
         )
     fig.update_layout(height=520, showlegend=False, bargap=0.1)
     return fig
+
+
+def highlights_table(found: dict[str, Any], quote: str) -> str:
+    """Best and worst trade and day, day counts, streaks, equity extremes, deepest drawdown."""
+    unit = f" {quote}" if quote else ""
+    rows: list[list[fmt.Cell]] = []
+    for label, key in (("Best trade", "best_trade"), ("Worst trade", "worst_trade")):
+        trade = found[key]
+        if trade is not None and trade.exit_time is not None:
+            text = (
+                f"{_signed(trade.profit_loss)}{unit}, {trade.pair}, "
+                f"exit {fmt.stamp(trade.exit_time)} ({trade.exit_reason or 'n/a'})"
+            )
+            rows.append([label, (text, fmt.sign_class(trade.profit_loss))])
+    for label, key in (("Best day", "best_day"), ("Worst day", "worst_day")):
+        day = found[key]
+        if day is not None:
+            count = int(day["trades"])
+            trades = f"{count} trade" + ("s" if count != 1 else "")
+            text = f"{_signed(day['profit_loss'])}{unit} on {day['period']} ({trades})"
+            rows.append([label, (text, fmt.sign_class(day["profit_loss"]))])
+    days = (found["winning_days"], found["losing_days"], found["even_days"])
+    rows.append(["Days with an exit: won / lost / even", " / ".join(f"{n:,}" for n in days)])
+    streaks = f"{found['max_consecutive_wins']:,} / {found['max_consecutive_losses']:,}"
+    rows.append(["Longest run of wins / losses", streaks])
+    for label, key in (("Lowest equity", "min_equity"), ("Highest equity", "max_equity")):
+        if found[key] is not None:
+            moment, value = found[key]
+            rows.append([label, f"{fmt.money(value)}{unit} at {fmt.stamp(moment)}"])
+    if found["drawdown_peak"] is not None:
+        (peak_at, peak), (low_at, low) = found["drawdown_peak"], found["drawdown_low"]
+        depth = fmt.percent(low / peak - 1.0 if peak else None, signed=True)
+        text = f"{depth}: {fmt.money(peak)} at {fmt.stamp(peak_at)} to {fmt.money(low)} at "
+        rows.append(["Deepest drawdown", text + fmt.stamp(low_at)])
+    return fmt.table_html((), rows, css="summary highlights", left=2)
+
+
+def _signed(value: Decimal) -> str:
+    text = fmt.money(value)
+    return text if value <= 0 else f"+{text}"

@@ -174,3 +174,54 @@ def duration_summary(trades: Sequence[TradeRecord]) -> pd.DataFrame:
 def window_closes(result: BacktestResult) -> dict[str, pd.Series]:
     """Each pair's closes over the trading window (the result keeps only the window)."""
     return {pair: frame["close"] for pair, frame in result.candles.items() if "close" in frame}
+
+
+def streaks(trades: Sequence[TradeRecord]) -> tuple[int, int]:
+    """Longest runs of consecutive winning and losing closed trades, in exit order."""
+    closed = sorted((t for t in trades if t.exit_ts is not None), key=lambda t: t.exit_ts or 0)
+    longest = {1: 0, -1: 0}
+    current, run = 0, 0
+    for trade in closed:
+        sign = (trade.profit_loss > 0) - (trade.profit_loss < 0)
+        run = run + 1 if sign == current else 1
+        current = sign
+        if sign:  # break-even trades end both runs
+            longest[sign] = max(longest[sign], run)
+    return longest[1], longest[-1]
+
+
+def highlights(
+    trades: Sequence[TradeRecord], equity: pd.Series, daily: pd.DataFrame
+) -> dict[str, Any]:
+    """Best and worst trade and day, winning/losing days, streaks, equity extremes, drawdown."""
+    closed = [t for t in trades if not t.is_open]
+    best = max(closed, key=lambda t: t.profit_loss, default=None)
+    worst = min(closed, key=lambda t: t.profit_loss, default=None)
+    pnl = daily["profit_loss"]
+    wins, losses = streaks(trades)
+    found: dict[str, Any] = {
+        "best_trade": best,
+        "worst_trade": worst,
+        "best_day": daily.loc[pnl.astype(float).idxmax()] if len(daily) else None,
+        "worst_day": daily.loc[pnl.astype(float).idxmin()] if len(daily) else None,
+        "winning_days": int(sum(1 for v in pnl if v > 0)),
+        "losing_days": int(sum(1 for v in pnl if v < 0)),
+        "even_days": int(sum(1 for v in pnl if v == 0)),
+        "max_consecutive_wins": wins,
+        "max_consecutive_losses": losses,
+    }
+    return found | _equity_extremes(equity)
+
+
+def _equity_extremes(equity: pd.Series) -> dict[str, Any]:
+    if not len(equity):
+        return {"min_equity": None, "max_equity": None, "drawdown_peak": None, "drawdown_low": None}
+    values = equity.astype("float64")
+    low = (values / values.cummax()).idxmin()
+    return {
+        "min_equity": (values.idxmin(), float(values.min())),
+        "max_equity": (values.idxmax(), float(values.max())),
+        # the deepest drawdown: from the peak before its low to the low
+        "drawdown_peak": (values.loc[:low].idxmax(), float(values.loc[:low].max())),
+        "drawdown_low": (low, float(values.loc[low])),
+    }

@@ -427,3 +427,12 @@ def test_markers_are_thinned_past_the_cap_with_a_note() -> None:
     assert "exit (n/a), P/L 0.00" in exits  # and the worst are kept
     assert "2,000 of 2,500 trades marked" in document
     assert "<h2>Trades (2500)</h2>" in document  # the list and the tables count every trade
+
+
+def test_highlights_next_to_the_metrics() -> None:
+    document = render_report(make_result(TRADES))
+    found = document[document.index("<h2>Highlights</h2>") : document.index("<h2>By pair")]
+    assert "+0.255 USDT, BTC/USDT, exit 2024-01-01 10:00 (take_profit)" in found
+    assert "-0.1825 USDT, BTC/USDT, exit 2024-01-02 06:00 (stop_loss)" in found
+    assert "+0.255 USDT on 2024-01-01 (1 trade)" in found
+    assert "<td class='l'>1 / 1 / 0</td>" in found

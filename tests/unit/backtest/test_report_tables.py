@@ -13,8 +13,10 @@ from aurumbotx.backtest.report_tables import (
     TOTAL,
     duration_summary,
     exit_reason_summary,
+    highlights,
     pair_summary,
     period_breakdown,
+    streaks,
     total_fees,
 )
 from aurumbotx.backtest.result import TradeRecord
@@ -156,3 +158,42 @@ def test_durations_of_all_winners_and_losers() -> None:
 def test_total_fees_include_the_open_position() -> None:
     assert total_fees(TRADES) == Decimal("3.00")
     assert total_fees([]) == Decimal(0)
+
+
+def test_streaks_of_wins_and_losses_in_exit_order() -> None:
+    pnls = ["1", "2", "-1", "0", "3", "4", "5", "-2", "-3"]  # the 0 breaks the run
+    trades = [
+        make_trade("BTC/USDT", ms(2024, 1, 1, i), ms(2024, 1, 1, i + 1), "signal", pnl, "0")
+        for i, pnl in enumerate(pnls)
+    ]
+    assert streaks(trades) == (3, 2)
+    assert streaks(list(reversed(trades))) == (3, 2)  # exit order, not list order
+    assert streaks([]) == (0, 0)
+
+
+def test_highlights_best_and_worst_days_and_equity_extremes() -> None:
+    index = pd.date_range("2024-01-01", periods=6, freq="1D", tz="UTC")
+    equity = pd.Series([100.0, 120.0, 90.0, 130.0, 65.0, 80.0], index=index)
+    found = highlights(TRADES, equity, period_breakdown(TRADES, "day"))
+    assert found["best_trade"] is TRADES[0]
+    assert found["worst_trade"] is TRADES[1]  # the open trade is not a candidate
+    assert (found["best_day"]["period"], found["best_day"]["profit_loss"]) == (
+        "2024-01-01",
+        Decimal("10.50"),
+    )
+    assert found["worst_day"]["period"] == "2024-01-08"
+    assert (found["winning_days"], found["losing_days"], found["even_days"]) == (2, 1, 0)
+    assert found["min_equity"] == (index[4], 65.0)
+    assert found["max_equity"] == (index[3], 130.0)
+    # 120 -> 90 is -25 %, 130 -> 65 is -50 %: the deeper one is reported
+    assert found["drawdown_peak"] == (index[3], 130.0)
+    assert found["drawdown_low"] == (index[4], 65.0)
+
+
+def test_highlights_of_an_empty_run() -> None:
+    empty = pd.Series([], index=pd.DatetimeIndex([], tz="UTC"), dtype="float64")
+    found = highlights([], empty, period_breakdown([], "day"))
+    assert found["best_trade"] is None
+    assert found["best_day"] is None
+    assert found["drawdown_low"] is None
+    assert found["max_consecutive_wins"] == 0
