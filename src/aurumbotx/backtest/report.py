@@ -1,15 +1,18 @@
-"""One self-contained HTML report of a backtest: charts, metrics and the trade list.
+"""One self-contained HTML report of a backtest: charts, metrics, summaries and the trade list.
 
-The file embeds plotly.js once (no CDN, it opens offline) and holds, in order: a title with
-the strategy, its parameters, the pairs, the timeframe and the range; the metrics table;
-candles per pair with every entry and exit at its exact time and price; the equity curve
-above its drawdown (underwater) chart; monthly returns (year x month heatmap); the trades.
+The file embeds plotly.js once, packed (`report_plotly`: no CDN, it opens offline), and
+holds, in order: a title with the strategy, its parameters, the pairs, the timeframe, the
+range and the return next to buy and hold; the metrics and highlights; tables by pair, by
+exit reason and of trade durations (`report_tables`, `report_sections`); equity with the
+buy-and-hold line above the drawdown (underwater) chart; candles per pair with entries and
+exits at their exact times and prices; P/L per UTC day and ISO week; monthly returns (year x
+month heatmap); the trades. Amounts are rounded for reading (`report_format`); the JSON keeps
+them exact.
 
-Long histories stay small: candles are merged into OHLC bars of whole multiples of the
-timeframe (at most `MAX_CANDLE_BARS` per pair, fewer when many pairs share
-`TOTAL_CANDLE_BARS`) and the equity and drawdown lines keep the
-minimum and maximum of each bucket (at most `MAX_LINE_POINTS`), so peaks and troughs survive.
-Trade markers are never thinned. Chart times are UTC.
+What is drawn is bounded (`downsample`): candles merged into OHLC bars of whole multiples of
+the timeframe, lines reduced to the minimum and maximum of each bucket, markers past
+`MAX_MARKED_TRADES` per pair to the best and worst trade of each period. Tables and metrics
+use every candle and trade. Chart times are UTC.
 """
 
 from __future__ import annotations
@@ -17,25 +20,43 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from aurumbotx.backtest import report_format as fmt
+from aurumbotx.backtest import report_sections as sections
+from aurumbotx.backtest import report_tables as tables
+from aurumbotx.backtest.downsample import (
+    MAX_CANDLE_BARS,
+    MAX_LINE_POINTS,
+    MAX_MARKED_TRADES,
+    MIN_CANDLE_BARS,
+    TOTAL_CANDLE_BARS,
+    bars_factor,
+    candle_spacing,
+    decimate,
+    downsample_candles,
+    span_label,
+    thin_trades,
+)
+from aurumbotx.backtest.report_plotly import deferred, plotly_scripts
 from aurumbotx.backtest.result import BacktestResult, TradeRecord
-from aurumbotx.metrics import drawdown_series
+from aurumbotx.metrics import (
+    buy_and_hold_curve,
+    drawdown_series,
+    market_change,
+    mean_market_change,
+)
 
-MAX_CANDLE_BARS = 5_000  # per pair
-TOTAL_CANDLE_BARS = 10_000  # over all pairs, so many pairs do not bloat the file
-MIN_CANDLE_BARS = 1_000
-MAX_LINE_POINTS = 5_000
 TRADE_ROWS_EACH_END = 200
+# Drawn values are float32: seven significant digits are far below a pixel, at half the bytes.
+_DRAWN = "float32"
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 _TEMPLATE = "plotly_white"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -60,6 +81,8 @@ _METRIC_FORMATS: dict[str, tuple[str, str]] = {
     "exposure": ("Exposure", "fraction"),
     "final_equity": ("Final equity", "money"),
     "starting_capital": ("Starting capital", "money"),
+    "buy_and_hold_return": ("Buy and hold (market change)", "fraction"),
+    "total_fees": ("Fees paid", "money"),
 }
 
 _CSS = """
@@ -71,6 +94,8 @@ table{border-collapse:collapse;font-size:.85rem}td,th{padding:.25rem .6rem;text-
 border-bottom:1px solid #e4e7eb}th{background:#f5f7fa}td.l,th.l{text-align:left}
 code{color:#7b8794;font-size:.8em}.pos{color:#18794e}.neg{color:#c62828}
 .gap td{text-align:center;color:#7b8794;font-style:italic}
+h3{font-size:.95rem;margin:.8rem 0 .3rem}.row{display:flex;gap:3rem;flex-wrap:wrap}
+td.total{font-weight:600}.note{color:#52606d;font-size:.8rem;max-width:60rem}
 """
 
 
@@ -84,17 +109,33 @@ def write_report(result: BacktestResult, path: Path) -> Path:
 
 
 def render_report(result: BacktestResult) -> str:
-    """The report as one HTML document (plotly.js inlined)."""
+    """The report as one HTML document (plotly.js inlined, packed)."""
     quote = _quote_currency(result.pairs)
     title = f"{result.strategy} · {', '.join(result.pairs) or 'no pairs'} · {result.timeframe}"
-    sections = [
+    closes = tables.window_closes(result)
+    end = result.equity.index[-1] if len(result.equity) else None
+    daily = tables.period_breakdown(result.trades, "day")
+    weekly = tables.period_breakdown(result.trades, "week")
+    parts = [
         _header_html(result, title),
-        "<h2>Metrics</h2>",
+        "<div class='row'><div><h2>Metrics</h2>",
         _metrics_table(result.metrics, quote),
+        "</div><div><h2>Highlights</h2>",
+        sections.highlights_table(tables.highlights(result.trades, result.equity, daily), quote),
+        "</div></div>",
+        "<h2>By pair</h2>",
+        sections.pair_table(tables.pair_summary(result.trades, closes)),
+        "<h2>By exit reason</h2>",
+        sections.exit_reason_table(tables.exit_reason_summary(result.trades, end)),
+        "<h2>Trade durations</h2>",
+        sections.duration_table(tables.duration_summary(result.trades)),
+        "<h2>Equity, buy and hold, drawdown</h2>",
+        _figure_html(_equity_figure(result, closes), "equity-chart"),
         "<h2>Prices, entries and exits</h2>",
         _figure_html(_price_figure(result), "price-chart"),
-        "<h2>Equity and drawdown</h2>",
-        _figure_html(_equity_figure(result), "equity-chart"),
+        "<h2>Daily and weekly P/L</h2>",
+        _figure_html(sections.period_figure(daily, weekly), "period-pnl"),
+        sections.period_tables(daily, weekly),
         "<h2>Monthly returns</h2>",
         _figure_html(_monthly_figure(result), "monthly-returns"),
         f"<h2>Trades ({len(result.trades)})</h2>",
@@ -103,9 +144,7 @@ def render_report(result: BacktestResult) -> str:
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n"
-        f"<script type='text/javascript'>{get_plotlyjs()}</script>\n</head>\n<body>\n"
-        + "\n".join(sections)
-        + "\n</body>\n</html>\n"
+        "</head>\n<body>\n" + "\n".join(parts) + "\n" + plotly_scripts() + "\n</body>\n</html>\n"
     )
 
 
@@ -122,12 +161,28 @@ def _header_html(result: BacktestResult, title: str) -> str:
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='sub'>{html.escape(start)} → {html.escape(end)} UTC</p>",
         f"<p class='sub'>Parameters: {html.escape(params or 'defaults')}</p>",
-        f"<p class='sub'>Starting capital {html.escape(str(result.starting_capital))}, "
+        f"<p class='sub'>Starting capital {html.escape(fmt.money(result.starting_capital))}, "
         f"fee rate {html.escape(str(result.fee_rate))}, "
         f"slippage {html.escape(str(result.slippage_bps))} bps</p>",
     ]
+    lines.append(f"<p class='sub'>{html.escape(_headline(result))}</p>")
     lines += [f"<p class='warn'>⚠ {html.escape(w)}</p>" for w in result.warnings]
     return "\n".join(lines)
+
+
+def _headline(result: BacktestResult) -> str:
+    """The strategy's return next to the market's, and what the fees cost."""
+    closes = tables.window_closes(result)
+    changes = [market_change(series) for series in closes.values()]
+    held = mean_market_change(changes)
+    gain = float(result.final_equity / result.starting_capital) - 1.0
+    weighting = f", equal weight over {len(closes)} pairs" if len(closes) > 1 else ""
+    quote = _quote_currency(result.pairs)
+    fees = f"{fmt.money(tables.total_fees(result.trades))} {quote}".rstrip()
+    return (
+        f"Return {fmt.percent(gain, signed=True)} vs buy and hold "
+        f"{fmt.percent(held, signed=True)}{weighting}; fees paid {fees}"
+    )
 
 
 def _time_range(result: BacktestResult) -> tuple[str, str]:
@@ -137,7 +192,7 @@ def _time_range(result: BacktestResult) -> tuple[str, str]:
         if not frames:
             return ("n/a", "n/a")
         index = pd.DatetimeIndex(frames[0].index).append([f.index for f in frames[1:]])
-    stamps = _naive_utc(pd.DatetimeIndex(index))
+    stamps = fmt.naive_utc(pd.DatetimeIndex(index))
     return (f"{stamps.min():%Y-%m-%d %H:%M}", f"{stamps.max():%Y-%m-%d %H:%M}")
 
 
@@ -159,7 +214,7 @@ def _format_metric(value: float | int | None, kind: str, quote: str) -> str:
     if kind == "percent":
         return f"{value:.2f}%"
     if kind == "money":
-        return f"{_money(float(value))} {quote}".rstrip()
+        return f"{fmt.money(value)} {quote}".rstrip()
     if kind == "days":
         return f"{value:.1f} days"
     if kind == "ratio":
@@ -187,9 +242,13 @@ def _figure_html(figure: go.Figure | None, div_id: str) -> str:
     if figure is None:
         return "<p>No data.</p>"
     figure.update_layout(template=_TEMPLATE, margin={"l": 60, "r": 20, "t": 40, "b": 40})
-    # plotly.js is in <head> once; each figure brings only its data and layout.
-    return str(
-        figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOT_CONFIG)
+    # plotly.js is in the page once (packed); each figure brings only its data and layout.
+    return deferred(
+        str(
+            figure.to_html(
+                full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOT_CONFIG
+            )
+        )
     )
 
 
@@ -199,7 +258,11 @@ def _price_figure(result: BacktestResult) -> go.Figure | None:
     if not pairs:
         return None
     budget = max(MIN_CANDLE_BARS, min(MAX_CANDLE_BARS, TOTAL_CANDLE_BARS // len(pairs)))
-    titles = [_pair_title(pair, result.candles.get(pair), budget) for pair in pairs]
+    counts = Counter(trade_pairs)
+    titles = [
+        _pair_title(pair, result.candles.get(pair), budget) + _marked_note(counts[pair])
+        for pair in pairs
+    ]
     fig = make_subplots(
         rows=len(pairs),
         cols=1,
@@ -214,21 +277,23 @@ def _price_figure(result: BacktestResult) -> go.Figure | None:
             bars = downsample_candles(frame, budget)
             fig.add_trace(
                 go.Candlestick(
-                    x=_naive_utc(pd.DatetimeIndex(bars.index)),
-                    open=bars["open"].to_numpy(dtype="float64"),
-                    high=bars["high"].to_numpy(dtype="float64"),
-                    low=bars["low"].to_numpy(dtype="float64"),
-                    close=bars["close"].to_numpy(dtype="float64"),
+                    x=_epoch_ms(bars.index),
+                    open=bars["open"].to_numpy(dtype=_DRAWN),
+                    high=bars["high"].to_numpy(dtype=_DRAWN),
+                    low=bars["low"].to_numpy(dtype=_DRAWN),
+                    close=bars["close"].to_numpy(dtype=_DRAWN),
                     name=pair,
                     showlegend=False,
                 ),
                 row=row,
                 col=1,
             )
-        trades = [t for t in result.trades if t.pair == pair]
+        trades = thin_trades([t for t in result.trades if t.pair == pair], MAX_MARKED_TRADES)
         for trace in _marker_traces(pair, trades):
             fig.add_trace(trace, row=row, col=1)
-    fig.update_xaxes(rangeslider_visible=False)
+    # x values are epoch milliseconds (half the bytes of date strings): say they are dates.
+    fig.update_xaxes(rangeslider_visible=False, type="date")
+    fig.update_yaxes(hoverformat=",.6~r")
     fig.update_layout(height=120 + 330 * len(pairs), hovermode="closest")
     return fig
 
@@ -236,30 +301,41 @@ def _price_figure(result: BacktestResult) -> go.Figure | None:
 def _pair_title(pair: str, frame: pd.DataFrame | None, max_bars: int) -> str:
     if frame is None or not len(frame):
         return f"{pair} (no candles)"
-    factor = _bars_factor(len(frame), max_bars)
+    factor = bars_factor(len(frame), max_bars)
     if factor == 1:
         return f"{pair}: {len(frame):,} candles"
-    span = _span_label(_candle_spacing(frame) * factor)
+    span = span_label(candle_spacing(frame) * factor)
     return f"{pair}: {len(frame):,} candles shown as {span} bars"
+
+
+def _marked_note(trades: int) -> str:
+    if trades <= MAX_MARKED_TRADES:
+        return ""
+    return f"; {MAX_MARKED_TRADES:,} of {trades:,} trades marked (best and worst per period)"
+
+
+def _epoch_ms(index: pd.Index) -> np.ndarray:
+    """Times as float epoch milliseconds, which plotly draws on a date axis as UTC."""
+    return pd.DatetimeIndex(index).as_unit("ms").asi8.astype("float64")
 
 
 def _marker_traces(pair: str, trades: Sequence[TradeRecord]) -> list[go.Scatter]:
     """Entry and exit markers at their exact times and prices (plain lists: readable JSON)."""
     closed = [t for t in trades if t.exit_time is not None and t.exit_price is not None]
     entries = go.Scatter(
-        x=[_iso(t.entry_time) for t in trades],
+        x=[fmt.iso(t.entry_time) for t in trades],
         y=[float(t.entry_price) for t in trades],
         mode="markers",
         name=f"{pair} entries",
         marker={"symbol": "triangle-up", "size": 10, "color": "#1565c0"},
         text=[
-            f"entry {t.side}, amount {t.amount}" + (" (still open)" if t.is_open else "")
+            f"entry {t.side}, amount {fmt.price(t.amount)}" + (" (still open)" if t.is_open else "")
             for t in trades
         ],
         hovertemplate="%{text}<br>%{x}<br>price %{y}<extra></extra>",
     )
     exits = go.Scatter(
-        x=[_iso(t.exit_time) for t in closed if t.exit_time is not None],
+        x=[fmt.iso(t.exit_time) for t in closed if t.exit_time is not None],
         y=[float(t.exit_price) for t in closed if t.exit_price is not None],
         mode="markers",
         name=f"{pair} exits",
@@ -268,43 +344,68 @@ def _marker_traces(pair: str, trades: Sequence[TradeRecord]) -> list[go.Scatter]
             "size": 10,
             "color": ["#18794e" if t.profit_loss > 0 else "#c62828" for t in closed],
         },
-        text=[
-            f"exit ({t.exit_reason or 'n/a'}), P/L {_money(float(t.profit_loss))}" for t in closed
-        ],
+        text=[f"exit ({t.exit_reason or 'n/a'}), P/L {fmt.money(t.profit_loss)}" for t in closed],
         hovertemplate="%{text}<br>%{x}<br>price %{y}<extra></extra>",
     )
     return [entries, exits]
 
 
-def _equity_figure(result: BacktestResult) -> go.Figure | None:
+def _equity_figure(result: BacktestResult, closes: dict[str, pd.Series]) -> go.Figure | None:
     equity = result.equity.astype("float64")
     if not len(equity):
         return None
-    equity = equity.set_axis(_naive_utc(pd.DatetimeIndex(equity.index)))
-    shown = decimate(equity, MAX_LINE_POINTS)
-    underwater = decimate(drawdown_series(equity) * 100.0, MAX_LINE_POINTS)
+    held = buy_and_hold_curve(closes, float(result.starting_capital))
+    underwater = drawdown_series(equity) * 100.0
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.05
     )
-    fig.add_trace(
-        go.Scatter(x=shown.index, y=shown.to_numpy(), name="equity", line={"color": "#1565c0"}),
-        row=1,
-        col=1,
+    weighting = " (equal weight)" if len(closes) > 1 else ""
+    lines = (
+        (equity, "equity", {"color": "#1565c0"}, 1),
+        (held, f"buy and hold{weighting}", {"color": "#7b8794", "dash": "dot"}, 1),
+        (underwater, "drawdown %", {"color": "#c62828"}, 2),
     )
-    fig.add_trace(
-        go.Scatter(
-            x=underwater.index,
-            y=underwater.to_numpy(),
-            name="drawdown %",
-            fill="tozeroy",
-            line={"color": "#c62828"},
-        ),
-        row=2,
-        col=1,
-    )
+    for series, name, line, row in lines:
+        if not len(series):
+            continue
+        shown = decimate(series, MAX_LINE_POINTS)
+        fig.add_trace(
+            go.Scatter(
+                x=_epoch_ms(shown.index),
+                y=shown.to_numpy(dtype=_DRAWN),
+                name=name,
+                hovertemplate="%{y:,.2f}",
+                line=line,
+                fill="tozeroy" if row == 2 else None,
+                showlegend=row == 1,
+            ),
+            row=row,
+            col=1,
+        )
+    fig.update_xaxes(type="date")
     fig.update_yaxes(title_text="equity", row=1, col=1)
     fig.update_yaxes(title_text="drawdown %", row=2, col=1)
-    fig.update_layout(height=560, showlegend=False, hovermode="x")
+    # Over years buy and hold can dwarf the equity: a log scale shows both.
+    scales = [
+        {"label": label, "method": "relayout", "args": [{"yaxis.type": kind}]}
+        for label, kind in (("linear", "linear"), ("log scale", "log"))
+    ]
+    fig.update_layout(
+        height=560,
+        hovermode="x",
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "right",
+                "buttons": scales,
+                "x": 0.5,
+                "xanchor": "center",
+                "y": 1.02,
+                "yanchor": "bottom",
+            }
+        ],
+    )
     return fig
 
 
@@ -392,18 +493,22 @@ def _trade_rows(numbered: Iterable[tuple[int, TradeRecord]]) -> list[str]:
     for number, t in numbered:
         notional = t.entry_price * t.amount
         pnl_pct = f"{float(t.profit_loss / notional) * 100:+.2f}%" if notional > 0 else "n/a"
-        held = "open" if t.exit_time is None else _held(t.entry_time, t.exit_time)
+        held = (
+            "open"
+            if t.exit_ts is None
+            else fmt.duration(pd.Timedelta(t.exit_ts - t.entry_ts, "ms"))
+        )
         cells = (
             str(number),
             t.pair,
             t.side,
-            _stamp(t.entry_time),
-            _decimal(t.entry_price),
-            "open" if t.exit_time is None else _stamp(t.exit_time),
-            "" if t.exit_price is None else _decimal(t.exit_price),
-            _decimal(t.amount),
-            _money(float(t.fees)),
-            _money(float(t.profit_loss)),
+            fmt.stamp(t.entry_time),
+            fmt.price(t.entry_price),
+            "open" if t.exit_time is None else fmt.stamp(t.exit_time),
+            "" if t.exit_price is None else fmt.price(t.exit_price),
+            fmt.price(t.amount),
+            fmt.money(t.fees),
+            fmt.money(t.profit_loss),
             pnl_pct,
             held,
             t.exit_reason or ("open" if t.is_open else ""),
@@ -416,88 +521,3 @@ def _trade_rows(numbered: Iterable[tuple[int, TradeRecord]]) -> list[str]:
         )
         rows.append(f"<tr>{tds}</tr>")
     return rows
-
-
-# -- downsampling and small formatting helpers ---------------------------------------------
-
-
-def downsample_candles(frame: pd.DataFrame, max_bars: int = MAX_CANDLE_BARS) -> pd.DataFrame:
-    """OHLC bars of whole multiples of the candle spacing, at most about `max_bars` of them."""
-    factor = _bars_factor(len(frame), max_bars)
-    if factor == 1:
-        return frame
-    rule = _candle_spacing(frame) * factor
-    bars = frame.resample(rule, origin="start").agg(
-        {"open": "first", "high": "max", "low": "min", "close": "last"}
-    )
-    return bars.dropna(subset=["close"])
-
-
-def decimate(series: pd.Series, max_points: int) -> pd.Series:
-    """At most about `max_points` points keeping each bucket's minimum and maximum, in order."""
-    n = len(series)
-    if n <= max_points:
-        return series
-    buckets = max(max_points // 2, 1)
-    bucket_of = np.arange(n) * buckets // n
-    positional = pd.Series(series.to_numpy(dtype="float64"))
-    grouped = positional.groupby(bucket_of)
-    keep = np.unique(
-        np.concatenate([grouped.idxmin().to_numpy(), grouped.idxmax().to_numpy(), [0, n - 1]])
-    )
-    return series.iloc[keep]
-
-
-def _bars_factor(n_candles: int, max_bars: int) -> int:
-    return max(1, math.ceil(n_candles / max_bars))
-
-
-def _candle_spacing(frame: pd.DataFrame) -> pd.Timedelta:
-    if len(frame) < 2:
-        return pd.Timedelta(minutes=1)
-    # The median step ignores gaps in the data (exchange outages).
-    return pd.Timedelta(pd.DatetimeIndex(frame.index).to_series().diff().median())
-
-
-def _span_label(span: pd.Timedelta) -> str:
-    seconds = int(span.total_seconds())
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def _naive_utc(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    # plotly.js ignores UTC offsets in date strings; naive UTC times plot as labelled.
-    return index.tz_convert("UTC").tz_localize(None) if index.tz is not None else index
-
-
-def _to_utc(value: datetime) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_convert("UTC") if stamp.tzinfo is not None else stamp.tz_localize("UTC")
-
-
-def _iso(value: datetime | None) -> str:
-    return "" if value is None else _to_utc(value).tz_localize(None).isoformat()
-
-
-def _stamp(value: datetime) -> str:
-    return f"{_to_utc(value):%Y-%m-%d %H:%M}"
-
-
-def _held(entry: datetime, exit_: datetime) -> str:
-    minutes = int((_to_utc(exit_) - _to_utc(entry)).total_seconds() // 60)
-    days, rest = divmod(minutes, 1_440)
-    hours, mins = divmod(rest, 60)
-    return (f"{days}d " if days else "") + f"{hours:02d}:{mins:02d}"
-
-
-def _decimal(value: Decimal) -> str:
-    return f"{value:f}"
-
-
-def _money(value: float) -> str:
-    # Two decimals read well for USDT amounts; small amounts (BTC-quoted) keep 4 digits.
-    if value == 0 or abs(value) >= 1:
-        return f"{value:,.2f}"
-    return f"{value:.4g}"

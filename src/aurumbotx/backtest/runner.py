@@ -39,7 +39,7 @@ from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import MemoryOrderStore, OrderRouter
 from aurumbotx.engine.portfolio import Portfolio
 from aurumbotx.execution.paper import PaperExchange
-from aurumbotx.metrics import compute_metrics
+from aurumbotx.metrics import compute_metrics, market_change, mean_market_change
 from aurumbotx.risk.manager import RiskLimits, RiskManager
 from aurumbotx.strategies.base import Strategy, compute_signals
 
@@ -225,6 +225,11 @@ def run_backtest(
         open_trades=run.open_trades,
     )
     metrics["final_equity"] = float(run.final_equity)
+    # The yardstick (equal-weight over the pairs) and the costs, so `--json` carries them too.
+    metrics["buy_and_hold_return"] = mean_market_change(
+        [market_change(candles[d.pair]["close"].iloc[d.i0 : d.i1]) for d in data]
+    )
+    metrics["total_fees"] = float(sum((t.fees for t in run.trades), Decimal(0)))
     return BacktestResult(
         strategy=strategy.name,
         params=dict(strategy.params),

@@ -94,7 +94,7 @@ def _fmt(key: str, value: float | int | None) -> str:
         return "n/a"
     if isinstance(value, float) and math.isinf(value):
         return "∞" if value > 0 else "-∞"
-    if key in ("max_drawdown", "win_rate", "cagr", "exposure"):
+    if key in ("max_drawdown", "win_rate", "cagr", "exposure", "buy_and_hold_return"):
         return f"{value * 100:.2f} %"
     if key == "roi_percentage":
         return f"{value:.2f} %"

@@ -63,6 +63,7 @@ from aurumbotx.metrics.drawdown import (
     max_drawdown,
     max_drawdown_duration,
 )
+from aurumbotx.metrics.market import buy_and_hold_curve, market_change, mean_market_change
 from aurumbotx.metrics.returns import (
     DAYS_PER_YEAR,
     FLAT_EPSILON,
@@ -82,14 +83,17 @@ __all__ = [
     "DAYS_PER_YEAR",
     "FLAT_EPSILON",
     "METRIC_KEYS",
+    "buy_and_hold_curve",
     "cagr",
     "calmar_ratio",
     "compute_metrics",
     "drawdown_series",
     "expectancy",
     "exposure",
+    "market_change",
     "max_drawdown",
     "max_drawdown_duration",
+    "mean_market_change",
     "period_returns",
     "period_risk_free_rate",
     "profit_factor",

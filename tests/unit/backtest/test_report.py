@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import math
 import re
@@ -16,6 +17,7 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
+from aurumbotx.backtest.downsample import MAX_LINE_POINTS
 from aurumbotx.backtest.report import (
     decimate,
     downsample_candles,
@@ -23,6 +25,7 @@ from aurumbotx.backtest.report import (
     render_report,
     write_report,
 )
+from aurumbotx.backtest.report_plotly import packed_plotly_js
 from aurumbotx.backtest.result import BacktestResult, TradeRecord
 from aurumbotx.metrics import METRIC_KEYS, compute_metrics
 
@@ -154,7 +157,16 @@ def test_writes_one_self_contained_file(tmp_path: Path) -> None:
     document = path.read_text(encoding="utf-8")
     assert document.startswith("<!DOCTYPE html>")
     assert not re.search(r"<script[^>]*\bsrc=", document, re.I)  # no CDN, opens offline
-    assert document.count(get_plotlyjs()[:2000]) == 1  # plotly.js embedded exactly once
+    # plotly.js embedded exactly once, packed (gzip + base64), and unpacked whole
+    packed = re.findall(r"<script id='plotly-js' type='application/gzip'>([^<]*)<", document)
+    assert len(packed) == 1
+    assert gzip.decompress(base64.b64decode(packed[0])).decode("utf-8") == get_plotlyjs()
+    assert len(packed[0]) < len(get_plotlyjs()) / 2
+    # every figure waits for the loader: none runs before plotly.js is unpacked
+    assert document.count('<script type="text/x-plotly-figure">') == 4
+    assert "Plotly.newPlot" not in re.sub(
+        r'<script type="text/x-plotly-figure">.*?</script>', "", document, flags=re.S
+    )
     assert [p.name for p in path.parent.iterdir()] == ["run.html"]  # no temp file left
 
 
@@ -211,7 +223,7 @@ def test_entry_and_exit_markers_at_exact_times_and_prices() -> None:
     # One candlestick per pair, all 48 candles (no downsampling needed).
     candles = [t for t in traces if t["type"] == "candlestick"]
     assert [t["name"] for t in candles] == ["BTC/USDT", "ETH/USDT"]
-    assert len(candles[0]["x"]) == 48
+    assert len(decode(candles[0]["x"])) == 48
     assert decode(candles[1]["close"])[-1] == pytest.approx(50.0 + 0.1 * 47)
 
 
@@ -245,7 +257,7 @@ def test_empty_equity_and_candles_still_render() -> None:
     result.candles = {}
     document = render_report(result)
     assert document.count(" (no candles)") == 2  # subplot titles of both pairs
-    assert document.count("<p>No data.</p>") == 2  # equity and monthly returns
+    assert document.count("<p>No data.</p>") == 3  # equity, daily/weekly P/L, monthly returns
 
 
 def test_many_pairs_share_the_candle_budget() -> None:
@@ -256,7 +268,7 @@ def test_many_pairs_share_the_candle_budget() -> None:
     candles = [t for t in traces if t["type"] == "candlestick"]
     assert len(candles) == 25
     # 10,000 // 25 = 400 < 1,000 (the floor): ceil(3000 / 1000) = 3 candles per bar -> 1000 bars
-    assert {len(t["x"]) for t in candles} == {1_000}
+    assert {len(decode(t["x"])) for t in candles} == {1_000}
 
 
 def test_long_trade_lists_show_both_ends() -> None:
@@ -297,7 +309,7 @@ def test_long_histories_are_downsampled_but_markers_are_exact() -> None:
     document = render_report(result)
     assert "12,000 candles shown as 3m bars" in document
     traces = plot_data(document, "price-chart")
-    assert len(trace(traces, "BTC/USDT")["x"]) == 4_000
+    assert len(decode(trace(traces, "BTC/USDT")["x"])) == 4_000
     entries = trace(traces, "BTC/USDT entries")
     assert (entries["x"], entries["y"]) == (["2024-01-03T05:07:00"], [1234.5678])
 
@@ -308,7 +320,7 @@ def test_decimate_keeps_extremes_in_order() -> None:
     series.iloc[1234] = -5.0
     series.iloc[8765] = 7.0
     shown = decimate(series, 100)
-    assert len(shown) <= 102  # 50 buckets x (min, max) + first and last
+    assert len(shown) <= 100  # 49 buckets x (min, max) + first and last
     assert shown.min() == -5.0
     assert shown.max() == 7.0
     assert shown.index.is_monotonic_increasing
@@ -350,5 +362,77 @@ def test_a_64k_candle_hourly_run_stays_small(tmp_path: Path) -> None:
     result.pairs = ["BTC/USDT"]
     result.candles = {"BTC/USDT": frame}
     result.equity = pd.Series(1000.0 + np.arange(64_000) % 97, index=frame.index)
-    size = write_report(result, tmp_path / "big.html").stat().st_size
-    assert size < 8_000_000
+    path = write_report(result, tmp_path / "big.html")
+    # Beyond plotly.js (2 MB packed), the drawn data and the tables stay under a megabyte.
+    assert path.stat().st_size - len(packed_plotly_js()) < 1_000_000
+    traces = plot_data(path.read_text(encoding="utf-8"), "equity-chart")
+    assert all(len(decode(t["y"])) <= MAX_LINE_POINTS for t in traces)
+
+
+def test_summary_tables_by_pair_exit_reason_and_duration() -> None:
+    document = render_report(make_result(TRADES))
+    # BTC closes 100 -> 104.7 (+4.70 %), ETH 50 -> 54.7 (+9.40 %): equal weight +7.05 %.
+    assert "vs buy and hold +7.05%, equal weight over 2 pairs; fees paid 0.06 USDT" in document
+    pairs = document[document.index("<h2>By pair</h2>") : document.index("<h2>By exit reason")]
+    rows = re.findall(r"<tr>(.*?)</tr>", pairs)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows[1:]]
+    assert cells[0] == [
+        "BTC/USDT", "2", "1", "1", "50.00%", "0.0725", "0", "0.00", "0.04", "+4.70%"
+    ]  # fmt: skip
+    assert cells[1] == [
+        "ETH/USDT", "0", "0", "0", "n/a", "0.00", "1", "-0.03", "0.02", "+9.40%"
+    ]  # fmt: skip
+    assert cells[2][0] == "TOTAL"
+    assert cells[2][-1] == "+7.05%"
+    reasons = document[document.index("<h2>By exit reason") : document.index("<h2>Trade dur")]
+    assert re.findall(r"<tr><td class='l'>([^<]+)</td>", reasons) == [
+        "stop_loss",
+        "take_profit",
+        "still open (marked to market)",
+    ]
+    # the open ETH trade: 20:00 to the last point at 23:00
+    assert "<td class=''>03:00</td></tr></table>" in reasons
+    durations = document[document.index("<h2>Trade dur") : document.index("<h2>Equity")]
+    assert "<td class='l'>all</td><td class=''>2</td><td class=''>08:30</td>" in durations
+
+
+def test_equity_chart_has_the_buy_and_hold_line() -> None:
+    traces = plot_data(render_report(make_result(TRADES)), "equity-chart")
+    held = decode(trace(traces, "buy and hold (equal weight)")["y"])
+    assert held[0] == pytest.approx(1000.0)
+    assert held[-1] == pytest.approx(1000.0 * (1 + (0.047 + 0.094) / 2), rel=1e-6)
+    assert [t["name"] for t in traces] == ["equity", "buy and hold (equal weight)", "drawdown %"]
+
+
+def test_daily_and_weekly_pnl_chart_and_tables() -> None:
+    document = render_report(make_result(TRADES))
+    traces = plot_data(document, "period-pnl")
+    assert [t["name"] for t in traces] == ["day", "week"]
+    assert decode(traces[0]["y"]).tolist() == pytest.approx([0.255, -0.1825])
+    assert decode(traces[1]["y"]).tolist() == pytest.approx([0.0725])
+    assert "Last 2 of 2 days with an exit" in document
+    assert "<td class='l'>2024-W01</td>" in document
+
+
+def test_markers_are_thinned_past_the_cap_with_a_note() -> None:
+    trades = [
+        make_trade("BTC/USDT", i % 40, "100", i % 40 + 1, exit_price=Decimal(101), pnl=str(i))
+        for i in range(2_500)
+    ]
+    document = render_report(make_result(trades))
+    entries = trace(plot_data(document, "price-chart"), "BTC/USDT entries")
+    assert len(entries["x"]) <= 2_000
+    exits = trace(plot_data(document, "price-chart"), "BTC/USDT exits")["text"]
+    assert "exit (n/a), P/L 2,499.00" in exits  # the best trade
+    assert "exit (n/a), P/L 0.00" in exits  # and the worst are kept
+    assert "2,000 of 2,500 trades marked" in document
+    assert "<h2>Trades (2500)</h2>" in document  # the list and the tables count every trade
+
+
+def test_highlights_next_to_the_metrics() -> None:
+    document = render_report(make_result(TRADES))
+    found = document[document.index("<h2>Highlights</h2>") : document.index("<h2>By pair")]
+    assert "+0.255 USDT, BTC/USDT, exit 2024-01-01 10:00 (take_profit)" in found
+    assert "-0.1825 USDT, BTC/USDT, exit 2024-01-02 06:00 (stop_loss)" in found
+    assert "+0.255 USDT on 2024-01-01 (1 trade)" in found
+    assert "<td class='l'>1 / 1 / 0</td>" in found
