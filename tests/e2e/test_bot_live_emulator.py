@@ -257,3 +257,71 @@ def test_refused_orders_are_events_not_crashes(candle_file: Path) -> None:
         assert "insufficient balance" in shown or "NOTIONAL" in shown
     finally:
         emu.stop()
+
+
+def _run_until_first_answer(env: dict[str, str], bot_id: int, candles: Path) -> str:
+    """Process candles in this process until an entry's answer is committed; then 'crash'.
+
+    The runner and its exchange client are dropped as a SIGKILL would drop them, right after
+    the candle whose commit stored the exchange's answer and before the next candle (which is
+    where the fills used to be stored).
+    """
+    import pandas as pd
+
+    from aurumbotx.bootstrap import make_bot
+    from aurumbotx.domain.candles import Candle
+
+    os.environ.update(env)
+    get_settings.cache_clear()
+    container = build_container(get_settings())
+    runner = make_bot(container, bot_id).runner
+    runner.reconcile()
+    try:
+        for row in pd.read_csv(candles).itertuples(index=False):
+            candle = Candle(PAIR, int(row.timestamp), row.open, row.high, row.low, row.close,
+                            row.volume)  # fmt: skip
+            runner.on_candle(candle)
+            answered = [o for o in runner.router.sent if o.side.value == "BUY" and o.filled_amount]
+            if answered:
+                return answered[0].client_order_id
+    finally:
+        container.close()
+    raise AssertionError("no entry was answered")
+
+
+def test_a_kill_after_an_answer_and_before_the_next_candle_loses_no_fill(
+    candle_file: Path,
+) -> None:
+    reference_emu, emu = make_emulator(), make_emulator()
+    try:
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": reference_emu.base_url, **MAINNET}
+        reference = live_bot(env, candle_file)
+        done = engine(env)
+        assert done.wait(timeout=300) == 0, done.stderr.read() if done.stderr else ""
+        expected = bot_fills(reference)
+
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": emu.base_url, **MAINNET}
+        bot_id = live_bot(env, candle_file)
+        cid = _run_until_first_answer(env, bot_id, candle_file)
+        assert [o.client_order_id for o in emu.orders("key-a")] == [cid]
+        final = engine(env)
+        assert final.wait(timeout=300) == 0, final.stderr.read() if final.stderr else ""
+        assert bot_fills(bot_id) == expected
+        remote = {o.client_order_id: o for o in emu.orders("key-a")}
+        assert len(remote) == len(reference_emu.orders("key-a"))
+        with sqlite3.connect(db_path()) as conn:
+            rows = conn.execute(
+                "SELECT t.client_order_id, t.status, t.filled_amount, "
+                "COALESCE((SELECT SUM(f.amount) FROM order_fills f WHERE f.trade_id = t.id), 0) "
+                "FROM trades t WHERE t.bot_id = ?",
+                (bot_id,),
+            ).fetchall()
+        for order_id, status, filled, booked in rows:
+            # A stored order never claims more than its recorded fills; a FILLED one is the
+            # exchange's execution. (The replay's last answer is booked at the bot's next candle.)
+            assert Decimal(filled) == Decimal(str(booked)), order_id
+            if status == "FILLED":
+                assert Decimal(filled) == Decimal(str(remote[order_id].executed_qty)), order_id
+    finally:
+        reference_emu.stop()
+        emu.stop()

@@ -16,6 +16,7 @@ Paper and live bots run the same `TradingEngine` as backtests. What a bot adds:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +29,7 @@ from aurumbotx.domain.candles import CANDLE_COLUMNS, INDEX_NAME, Candle
 from aurumbotx.domain.enums import BotStatus, OrderStatus, TradingMode
 from aurumbotx.domain.errors import AurumBotXError, DataError
 from aurumbotx.domain.timeframes import timeframe_to_ms
-from aurumbotx.domain.trading import EngineEvent, Fill, Order, RoundTrip, Signal
+from aurumbotx.domain.trading import ZERO, EngineEvent, Fill, Order, RoundTrip, Signal
 from aurumbotx.domain.values import float_to_decimal
 from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import OrderRouter, OrderStore
@@ -186,6 +187,9 @@ class BotRunner:
         # A strategy that fails on this many candles in a row halts the bot: its positions
         # would otherwise go unmanaged for ever.
         self.max_strategy_failures = max_strategy_failures
+        # Net amount and fee of each order's fills booked so far (stored with their candles).
+        self._booked: dict[str, tuple[Decimal, Decimal]] = {}
+        self._awaiting: dict[str, Order] = {}  # stored short of their executions, by id
         self.strategy_failures = 0  # consecutive
         self.failed_reason: str | None = None
 
@@ -217,6 +221,8 @@ class BotRunner:
         restore_live = getattr(self.exchange, "restore_open_orders", None)
         if self.spec.mode is TradingMode.LIVE and callable(restore_live):
             restore_live(open_orders)
+        for fill in state.fills:
+            book_fill(self._booked, fill)
         self.engine.restore(
             state.fills, [o for o in open_orders if o.status is not OrderStatus.REJECTED]
         )
@@ -247,12 +253,16 @@ class BotRunner:
         closed_before = len(self.engine.portfolio.closed)
         self.engine.on_candle(candle, signal)
         touched = dict(before)
+        # Orders answered with executions not booked yet: written again once they are.
+        touched.update({cid: o for cid, o in self._awaiting.items() if o.pair == pair})
         for order in self.router.sent:
             touched[order.client_order_id] = order
         fills = [e.data["fill"] for e in self._events if e.kind == "OrderFilled"]
+        for fill in fills:
+            book_fill(self._booked, fill)
         result = CandleResult(
             candle=candle,
-            orders=list(touched.values()),
+            orders=[self._as_booked(order) for order in touched.values()],
             fills=fills,
             round_trips=self.engine.portfolio.closed[closed_before:],
             equity=self.engine.portfolio.equity(),
@@ -265,6 +275,26 @@ class BotRunner:
             for event in self._events:
                 self.listener(event)
         return result
+
+    def _as_booked(self, order: Order) -> Order:
+        """The order as far as its fills are booked: what the store may write with them.
+
+        A live exchange answers with executions that the engine books at the pair's next
+        candle. Stored FILLED before its fills, an order killed in between would lose them for
+        good (reconciliation skips final orders); stored as far as it is booked, it is polled
+        again after a restart and its fills are booked then, exactly once.
+        """
+        amount, fee = self._booked.get(order.client_order_id, (ZERO, ZERO))
+        if order.filled_amount <= amount:
+            self._awaiting.pop(order.client_order_id, None)
+            return order
+        self._awaiting[order.client_order_id] = order
+        booked = copy.copy(order)
+        booked.status = OrderStatus.PARTIALLY_FILLED if amount else OrderStatus.OPEN
+        booked.filled_amount, booked.fee = amount, fee
+        if not amount:
+            booked.average_price = None
+        return booked
 
     def signal(self, pair: str, candle: Candle | None = None) -> Signal | None:
         """The strategy's decision at the close of the pair's latest candle.
@@ -398,6 +428,12 @@ def _signal_data(row: pd.Series) -> dict[str, Any]:
         elif isinstance(value, float | int | np.floating | np.integer) and np.isfinite(value):
             data[str(key)] = float(value)
     return data
+
+
+def book_fill(booked: dict[str, tuple[Decimal, Decimal]], fill: Fill) -> None:
+    """Add `fill` to its order's booked (net amount, fee)."""
+    amount, fee = booked.get(fill.client_order_id, (ZERO, ZERO))
+    booked[fill.client_order_id] = (amount + fill.amount, fee + fill.fee)
 
 
 def order_is_open(order: Order) -> bool:

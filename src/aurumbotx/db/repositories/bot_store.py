@@ -31,7 +31,7 @@ from aurumbotx.domain.enums import BotStatus, OrderSide, OrderStatus, OrderType
 from aurumbotx.domain.errors import NotFoundError
 from aurumbotx.domain.trading import Fill, Order, RoundTrip, Signal
 from aurumbotx.domain.values import float_to_decimal
-from aurumbotx.engine.bot import BotState, CandleResult
+from aurumbotx.engine.bot import BotState, CandleResult, book_fill
 from aurumbotx.risk.manager import EquityMarks
 
 ZERO = Decimal(0)
@@ -160,10 +160,13 @@ class DbBotStore:
             last = session.scalar(sa.select(Bot.last_candle_ts).where(Bot.id == self.bot_id))
             marks = self._equity_marks(session)
         orders = [_order_of(r) for r in rows]
+        booked = [_fill_of(f, t) for f, t in fills]
         horizon = (last or 0) - HOUR_MS
         return BotState(
-            fills=[_fill_of(f, t) for f, t in fills],
-            open_orders=[o for o in orders if o.status.value in OPEN_STATUSES],
+            fills=booked,
+            open_orders=[
+                o for o in _reopen_unbooked(orders, booked) if o.status.value in OPEN_STATUSES
+            ],
             pending_orders=[o for o in orders if o.status is OrderStatus.PENDING],
             paper_balances=balances or None,
             recent_order_ts=[o.created_ts for o in orders if o.created_ts > horizon],
@@ -392,6 +395,24 @@ class DbBotStore:
                     additional_data={"bot_id": self.bot_id, **data},
                 )
             )
+
+
+def _reopen_unbooked(orders: list[Order], fills: list[Fill]) -> list[Order]:
+    """Orders whose stored executions exceed their recorded fills, taken back as open.
+
+    Whatever the order's status says, its fills are what the books hold: one stored as final
+    with fewer fills than it executed (written by an earlier version, or by hand) is polled
+    again after the restart, its executions beyond the recorded ones booked then.
+    """
+    booked: dict[str, tuple[Decimal, Decimal]] = {}
+    for fill in fills:
+        book_fill(booked, fill)
+    for order in orders:
+        amount, fee = booked.get(order.client_order_id, (ZERO, ZERO))
+        if order.status.is_final and order.filled_amount > amount:
+            order.status = OrderStatus.PARTIALLY_FILLED if amount else OrderStatus.OPEN
+            order.filled_amount, order.fee = amount, fee
+    return orders
 
 
 def _trip_key(trip: RoundTrip) -> tuple[str, int | None]:
