@@ -33,7 +33,7 @@ from aurumbotx.db.models import (
 )
 from aurumbotx.domain.enums import BotStatus, OrderSide, OrderStatus, OrderType, TradingMode
 from aurumbotx.domain.errors import InvalidInputError, NotFoundError
-from aurumbotx.domain.trading import Fill, RoundTrip
+from aurumbotx.domain.trading import Fill, OrderTag, RoundTrip
 from aurumbotx.engine.bot import BotSpec
 from aurumbotx.engine.portfolio import Portfolio
 
@@ -363,6 +363,10 @@ class BotTrades:
     trades: list[TradeRecord]
 
 
+# As the engine names them (engine/core.py), so `bot trades` reads like a backtest's trades.
+EXIT_REASONS = {OrderTag.STOP_LOSS: "stop_loss", OrderTag.TAKE_PROFIT: "take_profit"}
+
+
 def _portfolio(session: Session, bot_id: int, capital: Decimal) -> Portfolio:
     """The bot's portfolio rebuilt from its stored fills, as the engine rebuilds it."""
     portfolio = Portfolio(capital)
@@ -387,7 +391,7 @@ def _portfolio(session: Session, bot_id: int, capital: Decimal) -> Portfolio:
                 order_type=OrderType(trade.order_type or OrderType.MARKET.value),
                 trade_id=fill.exchange_trade_id,
             ),
-            reason=tag,
+            reason=EXIT_REASONS.get(tag, "signal"),
         )
     return portfolio
 
