@@ -51,7 +51,8 @@ def start(
         None,
         "--timeframe",
         "-t",
-        help="Candle timeframe (1m, 1h, ...); with a replay feed, default: the candles' own.",
+        help="Candle timeframe (1m, 1h, ...): needed for a live feed; a replay's default is "
+        "its candles' own.",
     ),
     capital: str = typer.Option(..., "--capital", help="Capital in the quote asset."),
     risk: str = typer.Option("100", "--risk", help="Risk percentage per position (1 = 1 %)."),
@@ -78,7 +79,8 @@ def start(
 
     Everything is checked before the bot is written: strategy and parameters, pairs, capital,
     mode and exchange key, the feed (a replay file must exist, parse, hold the pair and have
-    the timeframe's candle spacing). Without --timeframe a replay takes its candles' timeframe.
+    the timeframe's candle spacing). A refusal writes nothing. Without --timeframe a replay takes
+    its candles' timeframe and says so.
     """
     from aurumbotx.domain.enums import TradingMode
     from aurumbotx.strategies.base import parse_params

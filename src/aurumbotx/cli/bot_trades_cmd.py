@@ -39,8 +39,8 @@ def trades(
 ) -> None:
     """A bot's trades (round trips): entry, exit, amount, P/L, fees, exit reason; totals.
 
-    Open positions are listed last for their pair, without an exit or P/L. P/L is net of both
-    fees; P/L % is of the entry cost. --csv FILE (or - for stdout) keeps every digit.
+    Oldest first; a position still open shows no exit or P/L. P/L is net of both fees, P/L %
+    is of the entry cost. The table rounds; --csv FILE (or - for stdout) keeps every digit.
     """
     from aurumbotx.db.engine import session_scope
     from aurumbotx.db.repositories.bots import bot_trades
