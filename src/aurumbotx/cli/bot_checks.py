@@ -75,8 +75,8 @@ def check_store_feed(
         if len(common) != 1:
             listed = ", ".join(sorted(common)) or "none"
             raise InvalidInputError(
-                f"give --timeframe: the candle store holds {listed} for every one of "
-                f"{', '.join(pairs)}"
+                f"give --timeframe: timeframes the candle store holds for {', '.join(pairs)}: "
+                f"{listed}"
             )
         chosen = common.pop()
     timeframe_to_ms(chosen)

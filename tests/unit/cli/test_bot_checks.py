@@ -83,3 +83,21 @@ def test_a_live_feed_needs_a_timeframe_and_a_missing_file_is_not_found(tmp_path:
         )
     with pytest.raises(NotFoundError, match="no 1h candles of BTC/USDT"):
         plan_feed("replay", None, ["BTC/USDT"], "1h", store_root=tmp_path, exchange="binance")
+
+
+def test_a_store_replay_takes_the_one_timeframe_every_pair_has(tmp_path: Path) -> None:
+    from aurumbotx.cli.bot_checks import check_store_feed
+    from aurumbotx.data.store import CandleStore
+    from aurumbotx.testing.market import load_shared_candles
+
+    store = CandleStore(tmp_path)
+    store.save("BTC/USDT", "1h", load_shared_candles("binance_BTC-USDT_1h", rows=30))
+    store.save("ETH/USDT", "1h", load_shared_candles("binance_ETH-USDT_1h", rows=30))
+    plan = check_store_feed(tmp_path, "binance", ["BTC/USDT", "ETH/USDT"], None)
+    assert (plan.timeframe, plan.inferred_from) == ("1h", "the candle store")
+    store.save("BTC/USDT", "5m", load_shared_candles("binance_BTC-USDT_5m", rows=30))
+    assert check_store_feed(tmp_path, "binance", ["BTC/USDT", "ETH/USDT"], None).timeframe == "1h"
+    with pytest.raises(InvalidInputError, match=r"store holds for BTC/USDT: 1h, 5m$"):
+        check_store_feed(tmp_path, "binance", ["BTC/USDT"], None)
+    with pytest.raises(NotFoundError, match="no 5m candles of ETH/USDT"):
+        check_store_feed(tmp_path, "binance", ["BTC/USDT", "ETH/USDT"], "5m")
