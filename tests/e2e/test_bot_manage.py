@@ -103,13 +103,14 @@ def test_bad_feeds_and_inputs_are_refused_before_any_bot_is_written(
         "bot", "start", "-s", "sma_cross", "-p", "BTC/USDT", "--capital", "0", "--feed", "live"
     )
     assert_one_clear_line(zero_capital, 2, "--capital must be")
-    unknown = bot_start(f"replay:{btc_1h}", "-t", "1h")
     unknown_strategy = run_cli(
         "bot", "start", "-s", "nope", "-p", "BTC/USDT", "--capital", "1", "--feed", "live"
     )
     assert_one_clear_line(unknown_strategy, 2, "nope")
-    assert query(db, "SELECT count(*) FROM bots") == [(1,)]  # only the one valid start
-    assert started_id(unknown) == 1
+    assert query(db, "SELECT count(*) FROM bots") == [(0,)]
+    assert query(db, "SELECT count(*) FROM system_logs WHERE message LIKE 'bot %'") == [(0,)]
+    valid = bot_start(f"replay:{btc_1h}", "-t", "1h")
+    assert started_id(valid) == 1
     assert query(db, "SELECT status FROM bots") == [("stopped",)]
 
 

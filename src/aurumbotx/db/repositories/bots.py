@@ -464,7 +464,7 @@ def delete_bot(
         # Money history outlives the bot (tax, performance records): the orders and fills keep
         # their user, strategy, pair, prices and P/L, and say which bot they came from.
         mark = {"id": row.id, "name": row.name, "deleted_at": datetime.now(UTC).isoformat()}
-        for trade in session.scalars(sa.select(Trade).where(Trade.id.in_(orders))).all():
+        for trade in session.scalars(sa.select(Trade).where(Trade.bot_id == bot_id)).all():
             trade.signal_data = {**(trade.signal_data or {}), "deleted_bot": mark}
             trade.bot_id = None
             kept += 1
