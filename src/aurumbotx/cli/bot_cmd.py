@@ -1,9 +1,10 @@
-"""`aurumbotx bot start | list | status | stop` and `aurumbotx engine`."""
+"""`aurumbotx bot start | list | status | trades | stop | delete` and `aurumbotx engine`."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,11 @@ if TYPE_CHECKING:
 
     from aurumbotx.bootstrap import Container
     from aurumbotx.db.models import Bot
+    from aurumbotx.db.repositories.bots import BotOverview
 
-bot_app = typer.Typer(help="Trading bots: start, list, inspect and stop.", no_args_is_help=True)
+bot_app = typer.Typer(
+    help="Trading bots: start, list, inspect, stop and delete.", no_args_is_help=True
+)
 
 
 def _user_id(session: Session, username: str | None) -> int:
@@ -43,7 +47,13 @@ def _user_id(session: Session, username: str | None) -> int:
 def start(
     strategy: str = typer.Option(..., "--strategy", "-s", help="Strategy name or path/to/file.py."),
     pairs: list[str] = typer.Option(..., "--pairs", "-p", help="Pairs: --pairs BTC/USDT ETH/USDT."),
-    timeframe: str = typer.Option("1m", "--timeframe", "-t", help="Candle timeframe."),
+    timeframe: str | None = typer.Option(
+        None,
+        "--timeframe",
+        "-t",
+        help="Candle timeframe (1m, 1h, ...): needed for a live feed; a replay's default is "
+        "its candles' own.",
+    ),
     capital: str = typer.Option(..., "--capital", help="Capital in the quote asset."),
     risk: str = typer.Option("100", "--risk", help="Risk percentage per position (1 = 1 %)."),
     mode: str = typer.Option("paper", "--mode", help="paper (simulated fills) or live."),
@@ -65,32 +75,82 @@ def start(
         False, "--detach", help="Only register the bot; `aurumbotx engine` runs it."
     ),
 ) -> None:
-    """Create a bot and run it (in the foreground unless --detach)."""
-    from aurumbotx.bootstrap import parse_feed
-    from aurumbotx.data.feeds import ReplayFeed  # noqa: F401 - fail early if data deps break
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.bots import BotRepository
-    from aurumbotx.db.repositories.strategies import StrategyRepository
+    """Create a bot and run it (in the foreground unless --detach).
+
+    Everything is checked before the bot is written: strategy and parameters, pairs, capital,
+    mode and exchange key, the feed (a replay file must exist, parse, hold the pair and have
+    the timeframe's candle spacing). A refusal writes nothing. Without --timeframe a replay takes
+    its candles' timeframe and says so.
+    """
     from aurumbotx.domain.enums import TradingMode
-    from aurumbotx.domain.timeframes import timeframe_to_ms
-    from aurumbotx.domain.values import Pair
     from aurumbotx.strategies.base import parse_params
     from aurumbotx.strategies.registry import create_strategy
 
     chosen = create_strategy(strategy, dict(parse_params(param)))
-    symbols = [Pair.parse(p).symbol for value in pairs for p in value.split(",") if p.strip()]
-    if len(set(symbols)) != len(symbols):
-        raise InvalidInputError("--pairs lists a pair twice")
-    timeframe_to_ms(timeframe)
-    kind, target = parse_feed(feed)
-    if target is not None and len(symbols) != 1:
-        raise InvalidInputError("--feed replay:FILE replays one pair; give exactly one --pairs")
+    symbols = _symbols(pairs)
     if mode not in ("paper", "live"):
         raise InvalidInputError(f"--mode must be paper or live, got {mode!r}")
-    if mode == "live" and kind != "live":
-        raise InvalidInputError("a live bot trades real money on live data: use --feed live")
+    values: dict[str, Any] = {
+        "capital": decimal_option(capital, "--capital", Decimal("0.00000001")),
+        "risk_percentage": decimal_option(risk, "--risk", Decimal("0.0001"), Decimal(100)),
+        "risk_limits": _risk_limits(
+            slippage_bps, stop_loss_pct, take_profit_pct, max_drawdown_pct, daily_loss_limit_pct
+        ),
+        "speed": _speed(speed),
+    }
+    plan = _plan_feed(feed, symbols, timeframe, mode)
+    if plan.inferred_from:
+        console.print(f"timeframe {plan.timeframe} (the candle spacing of {plan.inferred_from})")
+    container = migrated_container()
+    bot_id = _create_bot(
+        container,
+        user,
+        chosen,
+        values
+        | {
+            "name": name or f"{chosen.name} {' '.join(symbols)} {plan.timeframe}",
+            "strategy": strategy,
+            "pairs": symbols,
+            "timeframe": plan.timeframe,
+            "mode": TradingMode(mode).value,
+            "feed": feed,
+        },
+    )
+    console.print(f"bot {bot_id} created: {chosen.describe()} on {', '.join(symbols)} ({mode})")
+    if detach:
+        console.print("registered: `aurumbotx engine` will run it")
+        return
+    _run_engine(container, only={bot_id})
+    if _print_status(container, bot_id) == "halted":
+        raise typer.Exit(1)
+
+
+def _symbols(pairs: list[str]) -> list[str]:
+    """--pairs as unified symbols, each once."""
+    from aurumbotx.domain.values import Pair
+
+    symbols = [Pair.parse(p).symbol for value in pairs for p in value.split(",") if p.strip()]
+    if not symbols:
+        raise InvalidInputError("--pairs names no pair")
+    if len(set(symbols)) != len(symbols):
+        raise InvalidInputError("--pairs lists a pair twice")
+    return symbols
+
+
+def _speed(speed: str) -> str:
     if speed != "max":
         decimal_option(speed, "--speed", Decimal("0.001"))
+    return speed
+
+
+def _risk_limits(
+    slippage_bps: str,
+    stop_loss_pct: str | None,
+    take_profit_pct: str | None,
+    max_drawdown_pct: str | None,
+    daily_loss_limit_pct: str | None,
+) -> dict[str, Any]:
+    """The bot's risk overrides, each checked, as the strings the engine reads back."""
     limits: dict[str, Any] = {
         "slippage_bps": str(decimal_option(slippage_bps, "--slippage-bps", Decimal(0)))
     }
@@ -104,36 +164,59 @@ def start(
             limits[key] = str(
                 decimal_option(value, f"--{key.replace('_', '-')}", Decimal(0), Decimal(100))
             )
-    container = migrated_container()
+    return limits
+
+
+def _plan_feed(feed: str, symbols: list[str], timeframe: str | None, mode: str) -> Any:
+    """The checked feed and the bot's timeframe (see `aurumbotx.cli.bot_checks`)."""
+    from aurumbotx.bootstrap import parse_feed
+    from aurumbotx.cli.bot_checks import plan_feed
+    from aurumbotx.cli.state import settings
+
+    kind, target = parse_feed(feed)
+    if target is not None and len(symbols) != 1:
+        raise InvalidInputError("--feed replay:FILE replays one pair; give exactly one --pairs")
+    if mode == "live" and kind != "live":
+        raise InvalidInputError("a live bot trades real money on live data: use --feed live")
+    config = settings()
+    return plan_feed(
+        kind,
+        target,
+        symbols,
+        timeframe,
+        store_root=config.candle_dir,
+        exchange=config.exchange.name,
+    )
+
+
+def _create_bot(container: Container, user: str | None, chosen: Any, values: dict[str, Any]) -> int:
+    """Insert the bot once its owner (and, live, their exchange key) is known to exist."""
+    from aurumbotx.db.engine import session_scope
+    from aurumbotx.db.repositories.bots import BotRepository, live_key_exists
+    from aurumbotx.db.repositories.strategies import StrategyRepository
+
+    exchange = container.settings.exchange
     with session_scope(container.session_factory) as session:
         owner = _user_id(session, user)
+        if values["mode"] == "live" and not live_key_exists(
+            session, owner, exchange.name, exchange.testnet
+        ):
+            net = "testnet" if exchange.testnet else "mainnet"
+            raise InvalidInputError(
+                f"a live bot needs an active {exchange.name} {net} API key: add one with "
+                "`aurumbotx keys add`"
+            )
         defaults = {k: p.default for k, p in chosen.parameters.items()}
         strategy_row = StrategyRepository(session).get_or_create(
             chosen.name, chosen.description, defaults
         )
         row = BotRepository(session).create(
             user_id=owner,
-            name=name or f"{chosen.name} {' '.join(symbols)} {timeframe}",
-            strategy=strategy,
             strategy_id=strategy_row.id,
             parameters=dict(chosen.params),
-            pairs=symbols,
-            timeframe=timeframe,
-            capital=decimal_option(capital, "--capital", Decimal("0.00000001")),
-            risk_percentage=decimal_option(risk, "--risk", Decimal("0.0001"), Decimal(100)),
-            risk_limits=limits,
-            mode=TradingMode(mode).value,
-            feed=feed,
-            speed=speed,
+            **values,
         )
-        bot_id = row.id
-    console.print(f"bot {bot_id} created: {chosen.describe()} on {', '.join(symbols)} ({mode})")
-    if detach:
-        console.print("registered: `aurumbotx engine` will run it")
-        return
-    _run_engine(container, only={bot_id})
-    if _print_status(container, bot_id) == "halted":
-        raise typer.Exit(1)
+        return row.id
 
 
 def _run_engine(
@@ -190,38 +273,50 @@ def _request_stop_all(container: Container, tasks: dict[int, Any]) -> None:
 def list_bots(
     user: str | None = typer.Option(None, "--user", "-u", help="Only this user's."),
 ) -> None:
-    """List bots: id, owner, strategy, pairs, mode, status, progress."""
+    """List bots: id, owner, what it trades, status, equity, P/L (equity - capital), last candle."""
+    from rich import box
+
     from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.bots import BotRepository
+    from aurumbotx.db.repositories.bots import list_overviews
 
     container = migrated_container()
-    table = Table(
-        "id", "user", "name", "strategy", "pairs", "tf", "mode", "status", "last candle (UTC)"
-    )
     with session_scope(container.session_factory) as session:
         owner = _user_id(session, user) if user else None
-        rows = BotRepository(session).list(owner)
-        for row in rows:
-            table.add_row(
-                str(row.id),
-                str(row.user_id),
-                row.name,
-                row.strategy,
-                ", ".join(row.pairs),
-                row.timeframe,
-                row.mode,
-                row.status,
-                _when(row.last_candle_ts),
-            )
+        rows = list_overviews(session, owner)
     if not rows:
         console.print("no bots yet: start one with `aurumbotx bot start`")
-    else:
-        console.print(table)
+        return
+    # At 80 columns the words fold inside their cells; the id (copied into other commands),
+    # the status, the money and the time never wrap and never lose a character.
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0))
+    table.add_column("id", no_wrap=True, justify="right")
+    table.add_column("user", overflow="fold", min_width=4, max_width=12)
+    table.add_column("bot", overflow="fold", min_width=8)
+    table.add_column("status", no_wrap=True)
+    table.add_column("equity", no_wrap=True, justify="right")
+    table.add_column("P/L", no_wrap=True, justify="right")
+    table.add_column("last candle", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.username,
+            _bot_words(row),
+            row.status,
+            f"{row.equity:,.2f}",
+            f"{row.profit_loss:+,.2f}",
+            _when(row.last_candle_ts),
+        )
+    console.print(table)
+
+
+def _bot_words(row: BotOverview) -> str:
+    """Name (when the user chose one), strategy, pairs, timeframe and mode of a bot."""
+    what = f"{row.strategy} {' '.join(row.pairs)} {row.timeframe}"
+    named = row.name if row.name != what else ""
+    return f"{named} ({what} {row.mode})" if named else f"{what} {row.mode}"
 
 
 def _when(ts: int | None) -> str:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
 
 
@@ -290,6 +385,42 @@ def stop(bot_id: int = typer.Argument(..., help="The bot's id.")) -> None:
     console.print(f"bot {bot_id}: stop requested; its engine stops it after the current candle")
 
 
+def delete(
+    bot_id: int = typer.Argument(..., help="The bot's id."),
+    purge: bool = typer.Option(
+        False, "--purge", help="Delete its orders and fills too (money history is lost)."
+    ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Delete a live bot that still holds coins or open orders (they stay on the exchange).",
+    ),
+) -> None:
+    """Delete a created, stopped or halted bot (a running one must be stopped first).
+
+    Its orders and fills stay in `trades` and `order_fills` for your tax and performance
+    records: detached from the bot (bot_id cleared) and marked with its id and name in
+    signal_data.deleted_bot. --purge deletes them as well. Its paper balance and daily
+    figures go; `performance_daily` keeps its days. Export first if you want them by bot:
+    `aurumbotx bot trades ID --csv FILE`.
+    """
+    from aurumbotx.db.engine import session_scope
+    from aurumbotx.db.repositories.bots import delete_bot
+
+    container = migrated_container()
+    with session_scope(container.session_factory) as session:
+        done = delete_bot(session, bot_id, purge=purge, force=force)
+    if purge:
+        console.print(f"bot {bot_id} ({done.name}) deleted with its {done.orders_deleted} orders")
+    elif not done.orders_kept:
+        console.print(f"bot {bot_id} ({done.name}) deleted; it had no orders")
+    else:
+        console.print(
+            f"bot {bot_id} ({done.name}) deleted; its {done.orders_kept} orders stay in `trades` "
+            "for your records (detached, marked deleted_bot)"
+        )
+
+
 def engine(
     exit_when_idle: bool = typer.Option(
         False, "--exit-when-idle", help="Return once no bot is left to run (replays, tests)."
@@ -303,10 +434,14 @@ def engine(
 
 def register(app: typer.Typer) -> None:
     """Attach `bot ...` and `engine`."""
+    from aurumbotx.cli.bot_trades_cmd import trades
+
     bot_app.command("start", cls=_PairsListCommand)(start)
     bot_app.command("list")(list_bots)
     bot_app.command("status")(status)
     bot_app.command("stop")(stop)
+    bot_app.command("trades")(trades)
+    bot_app.command("delete")(delete)
     app.add_typer(bot_app, name="bot")
     app.command("engine")(engine)
 
