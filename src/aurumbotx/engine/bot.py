@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from aurumbotx.engine.portfolio import Portfolio
 from aurumbotx.execution.base import ExchangeClient
 from aurumbotx.risk.manager import RiskManager
 from aurumbotx.strategies.base import LiveSignals, Strategy, compute_signals
+from aurumbotx.strategies.live import UndecidedSignal, populate_window
 
 HISTORY_LIMIT = 10_000  # candles kept per pair for live signals
 _SIGNAL_DATA_LIMIT = 12  # indicator values kept with an order (why it was placed)
@@ -131,11 +132,12 @@ class _History:
         self.values[self.size] = (candle.open, candle.high, candle.low, candle.close, candle.volume)
         self.size += 1
 
-    def frame(self, drop_last: bool = False) -> pd.DataFrame:
+    def frame(self, drop_last: bool = False, last: int | None = None) -> pd.DataFrame:
         n = self.size - 1 if drop_last else self.size
-        index = pd.DatetimeIndex(self.ts[:n].astype("datetime64[ms]"), name=INDEX_NAME)
+        start = max(0, n - last) if last is not None else 0
+        index = pd.DatetimeIndex(self.ts[start:n].astype("datetime64[ms]"), name=INDEX_NAME)
         frame = pd.DataFrame(
-            self.values[:n], index=index.tz_localize("UTC"), columns=list(CANDLE_COLUMNS)
+            self.values[start:n], index=index.tz_localize("UTC"), columns=list(CANDLE_COLUMNS)
         )
         frame.attrs.update(pair=self.pair, timeframe=self.timeframe)
         return frame
@@ -143,6 +145,11 @@ class _History:
 
 class BotRunner:
     """Runs one bot's engine candle by candle; synchronous (live drivers use a thread)."""
+
+    #: Signals from the strategy's incremental source, else `populate` over a bounded window
+    #: (strategies.live). False: `populate` over the whole history at every candle, the old
+    #: O(history) path, kept for the replay benchmark's "before".
+    incremental: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -265,8 +272,15 @@ class BotRunner:
         try:
             live = self._live_source(pair, history) if candle is not None else None
             if live is not None and candle is not None:
-                return live.on_candle(candle)
-            frame = compute_signals(self.strategy, history.frame())
+                try:
+                    return live.on_candle(candle)
+                except UndecidedSignal:
+                    frame = compute_signals(self.strategy, history.frame())  # rare: exact
+            else:
+                window = populate_window(self.strategy.startup_candles)
+                frame = compute_signals(
+                    self.strategy, history.frame(last=window if self.incremental else None)
+                )
         except AurumBotXError as error:
             self._live.pop(pair, None)  # rebuilt from the history at the next candle
             self._events.append(
@@ -295,6 +309,8 @@ class BotRunner:
     def _live_source(self, pair: str, history: _History) -> LiveSignals | None:
         """The strategy's incremental source, warmed up on the history before this candle."""
         source = self._live.get(pair)
+        if source is None and not self.incremental:
+            source = self._live[pair] = False
         if source is None:
             source = self.strategy.live_signals(history.frame(drop_last=True), self.on_record)
             self._live[pair] = source if source is not None else False
