@@ -48,6 +48,7 @@ STRATEGIES = ("sma_cross", "swing", "scalping")
 SOURCE = "binance_BTC-USDT_1m.csv.gz"
 CAPITAL = "1000"
 TARGET_SPEEDUP = 10.0
+WARM_ROWS = 300  # an untimed replay first, in every process
 
 
 def _bot_env(home: Path) -> None:
@@ -156,11 +157,11 @@ def _git(*args: str) -> str:
     return done.stdout.strip()
 
 
-def replay_before(strategy: str, path: Path, src: Path) -> dict[str, Any]:
+def replay_before(strategy: str, path: Path, src: Path, warm: Path) -> dict[str, Any]:
     """`replay` in a subprocess that imports aurumbotx from `src` (the code before)."""
     env = os.environ | {"PYTHONPATH": str(src)}
     done = subprocess.run(
-        [sys.executable, __file__, "--worker", strategy, str(path)],
+        [sys.executable, __file__, "--worker", strategy, str(path), str(warm)],
         env=env,
         capture_output=True,
         text=True,
@@ -174,12 +175,15 @@ def replay_before(strategy: str, path: Path, src: Path) -> dict[str, Any]:
     return {"seconds": answer["seconds"], "fills": fills, "equity": Decimal(answer["equity"])}
 
 
-def _worker(strategy: str, path: Path) -> None:
-    """The subprocess of `replay_before`: one replay, printed as one JSON line."""
+def _worker(strategy: str, path: Path, warm: Path) -> None:
+    """The subprocess of `replay_before`: one replay, printed as one JSON line.
+
+    A short replay of `warm` first, untimed, as the in-process runs get (imports, caches)."""
     import aurumbotx
 
     if Path(aurumbotx.__file__).resolve().is_relative_to(REPO):
         raise SystemExit(f"the worker imported this checkout ({aurumbotx.__file__})")
+    replay(strategy, warm, incremental=None)
     done = replay(strategy, path, incremental=None)
     fills = [[side, str(p), str(a), str(fee)] for side, p, a, fee in done["fills"]]
     print(json.dumps({"seconds": done["seconds"], "fills": fills, "equity": str(done["equity"])}))
@@ -298,6 +302,10 @@ def run(
         commit, src = before_checkout(before_ref, Path(tmp))
         figures["before_commit"] = commit
         raw = pd.read_csv(SHARED_DATA / SOURCE, nrows=max(rows))
+        warm = Path(tmp) / "warm.csv"
+        raw.iloc[:WARM_ROWS].to_csv(warm, index=False)
+        for strategy in STRATEGIES:
+            replay(strategy, warm, incremental=True)  # untimed: imports and caches, as before
         for n in rows:
             path = Path(tmp) / f"btc_1m_{n}.csv"
             raw.iloc[:n].to_csv(path, index=False)
@@ -305,7 +313,7 @@ def run(
             table.append(heading(f"replay vs backtest, {n:,} BTC/USDT 1m candles, SQLite"))
             for strategy in STRATEGIES:
                 test = backtest(strategy, candles, repeat)
-                before = replay_before(strategy, path, src)
+                before = replay_before(strategy, path, src, warm)
                 after = replay(strategy, path, incremental=True)
                 speedup = before["seconds"] / after["seconds"]
                 same, detail = parity(after, test)
@@ -405,10 +413,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--before-ref", help="git ref of the code before (default: merge-base)")
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--worker", nargs=2, metavar=("STRATEGY", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        _worker(args.worker[0], Path(args.worker[1]))
+        _worker(args.worker[0], Path(args.worker[1]), Path(args.worker[2]))
         return 0
     figures = run(tuple(args.rows), args.repeat, args.before_ref)
     print(format_table(figures["table"]))

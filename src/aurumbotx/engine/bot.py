@@ -2,10 +2,12 @@
 
 Paper and live bots run the same `TradingEngine` as backtests. What a bot adds:
 
-* signals computed live: at each closed candle the strategy's `populate` runs over the pair's
-  history (from the feed's first candle, capped at `HISTORY_LIMIT`) and its last row is the
-  signal. Because strategies may not look ahead, that row equals the one a backtest computes on
-  the whole file: a paper bot replaying a file makes the backtest's trades exactly.
+* signals computed live, in O(1) per candle: the strategy's incremental source
+  (`Strategy.live_signals`, warmed up on the pair's history), equal to the last row of
+  `populate` over that history. Because strategies may not look ahead, that row equals the
+  one a backtest computes on the whole file: a paper bot replaying a file makes the
+  backtest's trades exactly. A strategy without a source gets `populate` over its last
+  `populate_window` candles (the rule and its limits: aurumbotx.strategies.live).
 * persistence through a `BotStore` (the database): every order intent is written before it is
   sent (OrderRouter); the effects of a candle (fills, order states, balances, progress, daily
   figures) are committed in one transaction, so a crash loses at most the candle in flight,
