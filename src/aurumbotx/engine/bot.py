@@ -150,7 +150,7 @@ class BotRunner:
 
     #: Signals from the strategy's incremental source, else `populate` over a bounded window
     #: (strategies.live). False: `populate` over the whole history at every candle, the old
-    #: O(history) path, kept for the replay benchmark's "before".
+    #: O(history) path, to measure what the sources save (docs/benchmarks.md, "Replay speed").
     incremental: ClassVar[bool] = True
 
     def __init__(
