@@ -2,10 +2,12 @@
 
 Paper and live bots run the same `TradingEngine` as backtests. What a bot adds:
 
-* signals computed live: at each closed candle the strategy's `populate` runs over the pair's
-  history (from the feed's first candle, capped at `HISTORY_LIMIT`) and its last row is the
-  signal. Because strategies may not look ahead, that row equals the one a backtest computes on
-  the whole file: a paper bot replaying a file makes the backtest's trades exactly.
+* signals computed live, in O(1) per candle: the strategy's incremental source
+  (`Strategy.live_signals`, warmed up on the pair's history), equal to the last row of
+  `populate` over that history. Because strategies may not look ahead, that row equals the
+  one a backtest computes on the whole file: a paper bot replaying a file makes the
+  backtest's trades exactly. A strategy without a source gets `populate` over its last
+  `populate_window` candles (the rule and its limits: aurumbotx.strategies.live).
 * persistence through a `BotStore` (the database): every order intent is written before it is
   sent (OrderRouter); the effects of a candle (fills, order states, balances, progress, daily
   figures) are committed in one transaction, so a crash loses at most the candle in flight,
@@ -20,7 +22,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,7 @@ from aurumbotx.engine.portfolio import Portfolio
 from aurumbotx.execution.base import ExchangeClient
 from aurumbotx.risk.manager import EquityMarks, RiskManager
 from aurumbotx.strategies.base import LiveSignals, Strategy, compute_signals, warmed_up
+from aurumbotx.strategies.live import UndecidedSignal, populate_window
 
 HISTORY_LIMIT = 10_000  # candles kept per pair for live signals
 _SIGNAL_DATA_LIMIT = 12  # indicator values kept with an order (why it was placed)
@@ -133,11 +136,12 @@ class _History:
         self.values[self.size] = (candle.open, candle.high, candle.low, candle.close, candle.volume)
         self.size += 1
 
-    def frame(self, drop_last: bool = False) -> pd.DataFrame:
+    def frame(self, drop_last: bool = False, last: int | None = None) -> pd.DataFrame:
         n = self.size - 1 if drop_last else self.size
-        index = pd.DatetimeIndex(self.ts[:n].astype("datetime64[ms]"), name=INDEX_NAME)
+        start = max(0, n - last) if last is not None else 0
+        index = pd.DatetimeIndex(self.ts[start:n].astype("datetime64[ms]"), name=INDEX_NAME)
         frame = pd.DataFrame(
-            self.values[:n], index=index.tz_localize("UTC"), columns=list(CANDLE_COLUMNS)
+            self.values[start:n], index=index.tz_localize("UTC"), columns=list(CANDLE_COLUMNS)
         )
         frame.attrs.update(pair=self.pair, timeframe=self.timeframe)
         return frame
@@ -145,6 +149,11 @@ class _History:
 
 class BotRunner:
     """Runs one bot's engine candle by candle; synchronous (live drivers use a thread)."""
+
+    #: Signals from the strategy's incremental source, else `populate` over a bounded window
+    #: (strategies.live). False: `populate` over the whole history at every candle, the old
+    #: O(history) path, to measure what the sources save (docs/benchmarks.md, "Replay speed").
+    incremental: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -319,8 +328,15 @@ class BotRunner:
     ) -> Signal | None:
         live = self._live_source(pair, history) if candle is not None else None
         if live is not None and candle is not None:
-            return live.on_candle(candle)
-        frame = compute_signals(self.strategy, history.frame())
+            try:
+                return live.on_candle(candle)
+            except UndecidedSignal:
+                frame = compute_signals(self.strategy, history.frame())  # rare: exact
+        else:
+            window = populate_window(self.strategy.startup_candles)
+            frame = compute_signals(
+                self.strategy, history.frame(last=window if self.incremental else None)
+            )
         row = frame.iloc[-1]
         enter, leave = bool(row["enter_long"]), bool(row["exit_long"])
         if not (enter or leave):
@@ -355,6 +371,8 @@ class BotRunner:
     def _live_source(self, pair: str, history: _History) -> LiveSignals | None:
         """The strategy's incremental source, warmed up on the history before this candle."""
         source = self._live.get(pair)
+        if source is None and not self.incremental:
+            source = self._live[pair] = False
         if source is None:
             source = self.strategy.live_signals(history.frame(drop_last=True), self.on_record)
             self._live[pair] = source if source is not None else False

@@ -536,6 +536,14 @@ class StreamingFeatures:
         """The same row as `update`, as {feature name: value}."""
         return dict(zip(FEATURE_COLUMNS, self.update(candle).tolist(), strict=True))
 
+    def advance(self, high: float, low: float, close: float, volume: float) -> list[float]:
+        """The next candle's features with no time check, as compute_features (blind to time).
+
+        For callers that follow a history with gaps as a backtest does (the live strategy
+        sources); the caller checks the values. Do not mix with `update`, which checks time.
+        """
+        return self._advance(high, low, close, volume)
+
     def _advance(self, high: float, low: float, close: float, volume: float) -> list[float]:
         """Take one checked candle into the state; its features in FEATURE_COLUMNS order."""
         out: dict[str, float] = {}

@@ -11,12 +11,16 @@ Rules, on the 27 features (aurumbotx.features), evaluated at each candle's close
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from aurumbotx.domain.errors import InvalidInputError
 from aurumbotx.features import WARMUP_CANDLES, compute_features
-from aurumbotx.strategies.base import Parameter, Strategy
+from aurumbotx.strategies.base import LiveSignals, Parameter, Strategy
+from aurumbotx.strategies.live import ScalpingSignals
 
 
 class ScalpingStrategy(Strategy):
@@ -58,3 +62,9 @@ class ScalpingStrategy(Strategy):
         out["enter_long"] = enter
         out["exit_long"] = leave & ~enter
         return out
+
+    def live_signals(
+        self, history: pd.DataFrame, on_record: Callable[[Any], None] | None = None
+    ) -> LiveSignals:
+        """O(1) per candle, equal to `populate`'s last row (aurumbotx.strategies.live)."""
+        return ScalpingSignals(self.params, history)

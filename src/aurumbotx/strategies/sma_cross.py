@@ -9,12 +9,16 @@ amount = cash / (price x (1 + fee)). No stop-loss, no take-profit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from aurumbotx.domain.errors import InvalidInputError
 from aurumbotx.indicators import sma
-from aurumbotx.strategies.base import Parameter, Strategy
+from aurumbotx.strategies.base import LiveSignals, Parameter, Strategy
+from aurumbotx.strategies.live import SmaCrossSignals
 
 
 def crossings(fast: np.ndarray, slow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -61,3 +65,9 @@ class SmaCrossStrategy(Strategy):
             {"enter_long": up, "exit_long": down, "sma_fast": fast, "sma_slow": slow},
             index=candles.index,
         )
+
+    def live_signals(
+        self, history: pd.DataFrame, on_record: Callable[[Any], None] | None = None
+    ) -> LiveSignals:
+        """O(1) per candle, equal to `populate`'s last row (aurumbotx.strategies.live)."""
+        return SmaCrossSignals(int(self.params["fast"]), int(self.params["slow"]), history)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from aurumbotx.db.engine import session_scope
+from aurumbotx.db.engine import session_scope, translate_errors
 from aurumbotx.db.models import (
     Bot,
     BotDaily,
@@ -53,10 +53,36 @@ _DAILY_COLUMNS = (
 HOUR_MS = 3_600_000
 _EPOCH_DAY = date(1970, 1, 1)
 OPEN_STATUSES = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
+_LOGGED_EVENTS = ("OrderRejected", "BotHalted", "StrategyFailed")  # also in system_logs
+_BOTS = cast(sa.Table, Bot.__table__)
+# The progress marker, on the table (not the ORM entity): no ORM bulk-update machinery per candle.
+_PROGRESS = (
+    sa.update(_BOTS)
+    .where(_BOTS.c.id == sa.bindparam("bot"))
+    .values(last_candle_ts=sa.bindparam("ts"), heartbeat_at=sa.bindparam("now"))
+)
 
 
 def _utc(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _day_values(current: dict[str, Any], result: CandleResult) -> dict[str, Any]:
+    """A `bot_daily` row's values after one more candle of its day."""
+    equity = result.equity
+    values = dict(current)
+    values["ending_balance"] = equity
+    values["peak_balance"] = max(values["peak_balance"], equity)
+    if values["peak_balance"] > 0:
+        drawdown = (values["peak_balance"] - equity) / values["peak_balance"] * HUNDRED
+        values["max_drawdown"] = max(values["max_drawdown"], drawdown)
+    for trip in result.round_trips:
+        values["total_trades"] += 1
+        values["winning_trades"] += int(trip.profit_loss > 0)
+        values["losing_trades"] += int(trip.profit_loss < 0)
+        values["total_profit"] += trip.profit_loss
+    values["total_fees"] += sum((f.fee for f in result.fills), ZERO)
+    return values
 
 
 class DbBotStore:
@@ -75,7 +101,10 @@ class DbBotStore:
         self.exchange_name = exchange_name
         self.record_candles = record_candles
         self._day_cache: dict[str, Any] | None = None
+        # The paper balances as last committed: a candle that changes none writes none.
+        self._balances_cache: dict[str, Decimal] | None = None
         self._candles_since_rollup = 0
+        self._daily_upserts: dict[str, Any] = {}  # dialect -> statement built once
         with session_scope(factory) as session:
             row = BotRepository(session).get(bot_id)
             self.user_id = row.user_id
@@ -195,6 +224,10 @@ class DbBotStore:
 
     def commit_candle(self, result: CandleResult) -> None:
         """One transaction: orders, fills, balances, progress, daily figures, the candle."""
+        day = self._day_cache
+        if day is not None and self._is_quiet(result, day):
+            self._commit_quiet(result, day)
+            return
         with session_scope(self.factory) as session:
             trips = {_trip_key(t): t for t in result.round_trips}
             for order in result.orders:
@@ -208,19 +241,20 @@ class DbBotStore:
                     row.profit_loss = trip.profit_loss
                     cost = trip.amount * trip.entry_price
                     row.profit_loss_percentage = trip.profit_loss / cost * HUNDRED if cost else ZERO
-            session.flush()
+            if result.orders:
+                session.flush()
             for fill in result.fills:
                 self._add_fill(session, fill)
-            if result.balances is not None:
-                self._save_balances(session, result.balances)
+            balances = result.balances
+            if balances is not None and balances != self._balances_cache:
+                self._save_balances(session, balances)
             session.execute(
-                sa.update(Bot)
-                .where(Bot.id == self.bot_id)
-                .values(last_candle_ts=result.candle.ts, heartbeat_at=datetime.now(UTC))
+                _PROGRESS,
+                {"bot": self.bot_id, "ts": result.candle.ts, "now": datetime.now(UTC)},
             )
             day_values = self._daily(session, result)
             for event in result.events:
-                if event.kind in ("OrderRejected", "BotHalted", "StrategyFailed"):
+                if event.kind in _LOGGED_EVENTS:
                     session.add(
                         SystemLog(
                             level="WARNING",
@@ -235,7 +269,9 @@ class DbBotStore:
                 MarketDataRepository(session).upsert_candle(
                     result.candle.pair, self.timeframe, result.candle
                 )
-        self._day_cache = day_values  # committed: the cache may follow
+        self._day_cache = day_values  # committed: the caches may follow
+        if balances is not None:
+            self._balances_cache = dict(balances)
 
     def _add_fill(self, session: Session, fill: Fill) -> None:
         trade_id = session.scalar(
@@ -298,26 +334,10 @@ class DbBotStore:
                     "total_profit": ZERO,
                     "total_fees": ZERO,
                 }
-        values = dict(current)
-        values["ending_balance"] = equity
-        values["peak_balance"] = max(values["peak_balance"], equity)
-        if values["peak_balance"] > 0:
-            drawdown = (values["peak_balance"] - equity) / values["peak_balance"] * HUNDRED
-            values["max_drawdown"] = max(values["max_drawdown"], drawdown)
-        for trip in result.round_trips:
-            values["total_trades"] += 1
-            values["winning_trades"] += int(trip.profit_loss > 0)
-            values["losing_trades"] += int(trip.profit_loss < 0)
-            values["total_profit"] += trip.profit_loss
-        values["total_fees"] += sum((f.fee for f in result.fills), ZERO)
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(BotDaily).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["bot_id", "date"],
-            set_={c: statement.excluded[c] for c in _DAILY_COLUMNS if c not in ("bot_id", "date")},
-        )
-        session.execute(statement)
+        values = _day_values(current, result)
+        if values != current or current is not self._day_cache:
+            # Unchanged figures of a committed day (a flat bot) need no write.
+            session.execute(self._daily_upsert(session.get_bind().dialect.name), values)
         self._candles_since_rollup += 1
         new_day = self._day_cache is None or self._day_cache["date"] != day
         if result.round_trips or new_day or self._candles_since_rollup >= ROLLUP_EVERY:
@@ -325,6 +345,46 @@ class DbBotStore:
             self._performance_daily(session, day)
             self._candles_since_rollup = 0
         return values
+
+    def _is_quiet(self, result: CandleResult, day: dict[str, Any]) -> bool:
+        """Nothing but the progress marker and the day's equity to write (most candles)."""
+        return not (
+            result.orders
+            or result.fills
+            or result.round_trips
+            or self.record_candles
+            or any(e.kind in _LOGGED_EVENTS for e in result.events)
+            or (result.balances is not None and result.balances != self._balances_cache)
+            or day["date"] != _utc(result.candle.ts).date()
+            or self._candles_since_rollup + 1 >= ROLLUP_EVERY
+            or not isinstance(self.factory.kw.get("bind"), sa.Engine)
+        )
+
+    def _commit_quiet(self, result: CandleResult, day: dict[str, Any]) -> None:
+        """`commit_candle` of a quiet candle: the same rows, one Core transaction, no ORM."""
+        values = _day_values(day, result)
+        engine = self.factory.kw["bind"]
+        with translate_errors(engine), engine.begin() as connection:
+            connection.execute(
+                _PROGRESS, {"bot": self.bot_id, "ts": result.candle.ts, "now": datetime.now(UTC)}
+            )
+            if values != day:
+                connection.execute(self._daily_upsert(engine.dialect.name), values)
+        self._candles_since_rollup += 1
+        self._day_cache = values
+
+    def _daily_upsert(self, dialect: str) -> Any:
+        """INSERT .. ON CONFLICT UPDATE of a `bot_daily` row, built once per dialect."""
+        statement = self._daily_upserts.get(dialect)
+        if statement is None:
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            base = insert(cast(sa.Table, BotDaily.__table__))
+            statement = base.on_conflict_do_update(
+                index_elements=["bot_id", "date"],
+                set_={c: base.excluded[c] for c in _DAILY_COLUMNS if c not in ("bot_id", "date")},
+            )
+            self._daily_upserts[dialect] = statement
+        return statement
 
     def _performance_daily(self, session: Session, day: date) -> None:
         """The spec's `performance_daily`: this user's bots of this strategy, summed."""
