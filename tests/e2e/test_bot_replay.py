@@ -239,7 +239,7 @@ def test_ai_adaptive_paper_bot_uses_the_live_path_and_trades_like_the_backtest(
     )
     assert result.returncode == 0, result.output
     bot_id = int(result.stdout.split()[1])
-    assert "ai_prediction_generated" in result.stdout  # the live path logged its records
+    assert "ai_prediction_generated" in result.stderr  # the live path logged (stderr: not engine)
     bt = tmp_path / "bt.json"
     ran = run_cli(
         "backtest",

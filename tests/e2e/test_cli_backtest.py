@@ -1,6 +1,7 @@
 """`aurumbotx backtest` and `check-lookahead`, run as a user runs them."""
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -175,3 +176,27 @@ def test_check_lookahead_command(candle_file: Path, tmp_path: Path) -> None:
     backtest = run_cli("backtest", "-s", str(cheat), "-d", str(candle_file), "--no-record")
     assert backtest.returncode == 0
     assert "warning: BTC/USDT: LOOKAHEAD BIAS" in backtest.stderr
+
+
+def test_check_lookahead_samples_by_default_and_all_checks_every_signal(
+    candle_file: Path,
+) -> None:
+    sample = run_cli("check-lookahead", "-s", "scalping", "-d", str(candle_file))
+    assert sample.returncode == 0, sample.output
+    text = " ".join(sample.stdout.split())
+    found = re.search(r"checked ([\d,]+) of ([\d,]+) signal\(s\) \(([^)]*)\) and 20 quiet", text)
+    assert found, text
+    checked, total = (int(found.group(i).replace(",", "")) for i in (1, 2))
+    assert total > 200
+    assert checked == 200
+    assert "a sample spread over the data; --all checks every one" in found.group(3)
+    every = run_cli("check-lookahead", "-s", "sma_cross", "-d", str(candle_file), "--all")
+    assert every.returncode == 0, every.output
+    text = " ".join(every.stdout.split())
+    found = re.search(r"checked ([\d,]+) of ([\d,]+) signal\(s\) \(every one", text)
+    assert found, text
+    assert found.group(1) == found.group(2)
+    both = run_cli(
+        "check-lookahead", "-s", "swing", "-d", str(candle_file), "--all", "--max-signals", "5"
+    )
+    assert_one_clear_line(both, code=2, text="give --all or --max-signals, not both")

@@ -24,7 +24,7 @@ from aurumbotx.cli import (
     system_cmd,
     users_cmd,
 )
-from aurumbotx.cli.state import err_console
+from aurumbotx.cli.state import err_console, set_command
 from aurumbotx.domain.errors import AurumBotXError
 
 app = typer.Typer(
@@ -45,6 +45,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False,
         "--version",
@@ -54,6 +55,7 @@ def _root(
     ),
 ) -> None:
     """AurumBotX: automated crypto trading with machine-learning signals."""
+    set_command(ctx.invoked_subcommand)
 
 
 app.add_typer(db_cmd.app, name="db")
@@ -105,8 +107,10 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(int(error.exit_code))  # type: ignore[attr-defined]
         if _debug():
             raise
+        from aurumbotx.cli.state import ensure_logging
         from aurumbotx.observability.logging import get_logger, log_system_error
 
+        ensure_logging()
         log_system_error(get_logger("aurumbotx.cli"), error)
         err_console.print(
             f"[bold red]unexpected error:[/] {type(error).__name__}: {error} "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,34 +11,23 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
+from aurumbotx.cli.options import DATE_HELP, output_file, parse_date
 from aurumbotx.cli.state import console, decimal_option, err_console
 from aurumbotx.domain.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from aurumbotx.backtest.lookahead import LookaheadReport
     from aurumbotx.backtest.result import BacktestResult
+    from aurumbotx.backtest.runner import BacktestConfig
     from aurumbotx.strategies.base import Strategy
 
 LOOKAHEAD_SAMPLE = 10
-
-
-def parse_when(text: str | None, option: str, *, end: bool = False) -> datetime | None:
-    """A UTC datetime from '2024-01-31' or an ISO time; a bare date as --to means its whole day."""
-    if text is None:
-        return None
-    from aurumbotx.data.store import to_ms
-
-    try:
-        ms = to_ms(text.strip())
-    except InvalidInputError:
-        raise InvalidInputError(
-            f"{option}: not a date: {text!r} (expected e.g. 2024-01-31)"
-        ) from None
-    when = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    if end and len(text.strip()) == 10:  # a date alone: up to its last millisecond
-        when += timedelta(days=1) - timedelta(milliseconds=1)
-    return when
+CHECK_SAMPLE = 200  # check-lookahead's default: a few seconds on 7 years of 1h candles
+# Above these a value is a typo (0.1 meant as 0.1 %?), not a market: refuse it.
+MAX_FEE = Decimal("0.05")
+MAX_SLIPPAGE_BPS = Decimal(1000)
 
 
 def load_inputs(
@@ -155,10 +143,16 @@ def backtest(
         None, "--timeframe", "-t", help="Timeframe of store pairs (default 1h; files: detected)."
     ),
     exchange: str = typer.Option("binance", "--exchange", help="Exchange of store pairs."),
-    start: str | None = typer.Option(None, "--from", help="First day traded (UTC)."),
-    end: str | None = typer.Option(None, "--to", help="Last day traded (UTC, inclusive)."),
-    fee: str = typer.Option("0.001", "--fee", help="Fee per side on notional (0.001 = 0.1 %)."),
-    slippage_bps: str = typer.Option("0", "--slippage-bps", help="Slippage in basis points."),
+    start: str | None = typer.Option(None, "--from", help=f"First day traded: {DATE_HELP}."),
+    end: str | None = typer.Option(None, "--to", help=f"Last day traded, inclusive: {DATE_HELP}."),
+    fee: str = typer.Option(
+        "0.001",
+        "--fee",
+        help="Fee per side on notional, a fraction from 0 to 0.05 (0.001 = 0.1 %).",
+    ),
+    slippage_bps: str = typer.Option(
+        "0", "--slippage-bps", help="Slippage in basis points, 0 to 1000 (5 = 0.05 %)."
+    ),
     capital: str = typer.Option("10000", "--capital", help="Starting cash in the quote asset."),
     param: list[str] = typer.Option([], "--param", "-p", help="Strategy parameter key=value."),
     model: str | None = typer.Option(
@@ -187,11 +181,58 @@ def backtest(
     ),
 ) -> None:
     """Backtest a strategy on history: fees, slippage, next-open fills, no lookahead."""
-    from aurumbotx.backtest.lookahead import check_lookahead
-    from aurumbotx.backtest.runner import BacktestConfig, check_timeframe, run_backtest
-    from aurumbotx.bootstrap import risk_limits
+    from aurumbotx.backtest.runner import check_timeframe, run_backtest
+    from aurumbotx.strategies.ai_adaptive import AiAdaptiveStrategy
+
+    chosen = _strategy(strategy, param, model)
+    config = _config(
+        start,
+        end,
+        fee=fee,
+        slippage_bps=slippage_bps,
+        capital=capital,
+        risk=risk,
+        stop_loss_pct=stop_loss_pct,
+        take_profit_pct=take_profit_pct,
+        max_drawdown_pct=max_drawdown_pct,
+        daily_loss_limit_pct=daily_loss_limit_pct,
+    )
+    # Folders are made now: a missing one must not lose a finished run.
+    json_out, report = output_file(json_out, "--json"), output_file(report, "--report")
+    with console.status("loading candles"):
+        frames, tf, rules = load_inputs(data, timeframe, exchange)
+        check_timeframe(frames, tf)
+    config.market_rules = rules
+    in_sample: list[str] = []
+    if isinstance(chosen, AiAdaptiveStrategy):
+        # Before the results, so that nobody reads flattered numbers first.
+        in_sample = chosen.in_sample_warnings(frames, config.start, config.end)
+        for warning in in_sample:
+            err_console.print(f"[bold red]warning:[/] {warning}", highlight=False)
+    with console.status(f"backtesting {chosen.describe()}"):
+        result = run_backtest(chosen, frames, tf, config)
+    result.warnings[:0] = in_sample
+    if lookahead_sample:
+        _sample_lookahead(chosen, frames, result, lookahead_sample)
+    console.print(summary_table(result))
+    closed = len(result.closed_trades)
+    console.print(
+        f"trades: {closed} closed, {len(result.trades) - closed} open; "
+        f"final equity {result.final_equity:,.2f} (from {result.starting_capital:,.2f})"
+    )
+    for warning in result.warnings[len(in_sample) :]:
+        style = "bold red" if "LOOKAHEAD" in warning else "yellow"
+        err_console.print(f"[{style}]warning:[/] {warning}", highlight=False)
+    _write_outputs(result, json_out, report)
+    if record:
+        problem = _record(result, chosen)
+        if problem:
+            err_console.print(f"[yellow]warning:[/] {problem}")
+
+
+def _strategy(name: str, param: list[str], model: str | None) -> Strategy:
+    """The strategy of the command line, its parameters checked."""
     from aurumbotx.cli.models_cmd import models_dir
-    from aurumbotx.cli.state import settings
     from aurumbotx.strategies.ai_adaptive import AiAdaptiveStrategy
     from aurumbotx.strategies.base import parse_params
     from aurumbotx.strategies.registry import create_strategy
@@ -200,60 +241,61 @@ def backtest(
     params: dict[str, object] = dict(parse_params(param))
     if model is not None:
         params["model"] = model
-    chosen = create_strategy(strategy, params)
+    return create_strategy(name, params)
+
+
+def _config(start: str | None, end: str | None, **options: str | None) -> BacktestConfig:
+    """The run's settings from the command line, each option checked."""
+    from aurumbotx.backtest.runner import BacktestConfig
+    from aurumbotx.bootstrap import risk_limits
+    from aurumbotx.cli.state import settings
+
     overrides = {
         key: str(decimal_option(value, f"--{key.replace('_', '-')}"))
-        for key, value in (
-            ("stop_loss_pct", stop_loss_pct),
-            ("take_profit_pct", take_profit_pct),
-            ("max_drawdown_pct", max_drawdown_pct),
-            ("daily_loss_limit_pct", daily_loss_limit_pct),
-        )
-        if value is not None
+        for key in ("stop_loss_pct", "take_profit_pct", "max_drawdown_pct", "daily_loss_limit_pct")
+        if (value := options[key]) is not None
     }
+    risk = options["risk"]
     limits = risk_limits(
         settings(), decimal_option(risk, "--risk") if risk is not None else None, overrides
     )
     config = BacktestConfig(
         risk=limits,
-        capital=decimal_option(capital, "--capital", minimum=Decimal("0.00000001")),
-        fee_rate=decimal_option(fee, "--fee"),
-        slippage_bps=decimal_option(slippage_bps, "--slippage-bps"),
-        start=parse_when(start, "--from"),
-        end=parse_when(end, "--to", end=True),
+        capital=decimal_option(str(options["capital"]), "--capital", minimum=Decimal("1e-8")),
+        fee_rate=decimal_option(
+            str(options["fee"]), "--fee", maximum=MAX_FEE, unit=" (a fraction: 0.001 = 0.1 %)"
+        ),
+        slippage_bps=decimal_option(
+            str(options["slippage_bps"]),
+            "--slippage-bps",
+            maximum=MAX_SLIPPAGE_BPS,
+            unit=" basis points (100 = 1 %)",
+        ),
+        start=parse_date(start, "--from"),
+        end=parse_date(end, "--to", end_of_day=True),
     )
-    if config.fee_rate >= 1:
-        raise InvalidInputError(f"--fee is a fraction (0.001 = 0.1 %), got {config.fee_rate}")
     if config.start and config.end and config.end <= config.start:
         raise InvalidInputError("--to must be after --from")
-    with console.status("loading candles"):
-        frames, tf, rules = load_inputs(data, timeframe, exchange)
-        check_timeframe(frames, tf)
-    config.market_rules = rules
-    with console.status(f"backtesting {chosen.describe()}"):
-        result = run_backtest(chosen, frames, tf, config)
-    if isinstance(chosen, AiAdaptiveStrategy):
-        result.warnings[:0] = chosen.in_sample_warnings(frames, config.start, config.end)
-    if lookahead_sample:
-        with console.status("checking a sample of signals for lookahead"):
-            for pair, frame in frames.items():
-                check = check_lookahead(
-                    chosen, frame, max_signals=lookahead_sample, extra_candles=3
-                )
-                result.run_info.setdefault("lookahead", {})[pair] = check.summary()
-                if check.biased:
-                    result.warnings.append(f"{pair}: {check.summary()}")
-                else:
-                    console.print(f"lookahead check, {pair}: {check.summary()}")
-    console.print(summary_table(result))
-    closed = len(result.closed_trades)
-    console.print(
-        f"trades: {closed} closed, {len(result.trades) - closed} open; "
-        f"final equity {result.final_equity:,.2f} (from {result.starting_capital:,.2f})"
-    )
-    for warning in result.warnings:
-        style = "bold red" if "LOOKAHEAD" in warning or "IN-SAMPLE" in warning else "yellow"
-        err_console.print(f"[{style}]warning:[/] {warning}", highlight=False)
+    return config
+
+
+def _sample_lookahead(
+    chosen: Strategy, frames: dict[str, pd.DataFrame], result: BacktestResult, sample: int
+) -> None:
+    """Re-check a spread sample of signals per pair; a bias becomes a loud warning."""
+    from aurumbotx.backtest.lookahead import check_lookahead
+
+    with console.status("checking a sample of signals for lookahead"):
+        for pair, frame in frames.items():
+            check = check_lookahead(chosen, frame, max_signals=sample, extra_candles=3)
+            result.run_info.setdefault("lookahead", {})[pair] = check.summary()
+            if check.biased:
+                result.warnings.append(f"{pair}: {check.summary()}")
+            else:
+                console.print(f"lookahead check, {pair}: {check.summary()}")
+
+
+def _write_outputs(result: BacktestResult, json_out: Path | None, report: Path | None) -> None:
     if json_out is not None:
         result.write_json(json_out)
         console.print(f"JSON written to {json_out}")
@@ -263,10 +305,6 @@ def backtest(
         with console.status("writing the report"):
             write_report(result, report)
         console.print(f"report written to {report.resolve()}")
-    if record:
-        problem = _record(result, chosen)
-        if problem:
-            err_console.print(f"[yellow]warning:[/] {problem}")
 
 
 def check_lookahead_cmd(
@@ -276,13 +314,17 @@ def check_lookahead_cmd(
     exchange: str = typer.Option("binance", "--exchange", help="Exchange of store pairs."),
     param: list[str] = typer.Option([], "--param", "-p", help="Strategy parameter key=value."),
     max_signals: int | None = typer.Option(
-        None, "--max-signals", min=1, help="Check a random sample of this many signals."
+        None,
+        "--max-signals",
+        min=1,
+        help=f"Signals in the sample (default {CHECK_SAMPLE}): first, last and spread between.",
     ),
+    every: bool = typer.Option(False, "--all", help="Check every signal (minutes on years)."),
     extra_candles: int = typer.Option(
         20, "--extra-candles", min=0, help="Quiet candles checked too (signals that vanish)."
     ),
 ) -> None:
-    """Re-run a strategy cut just after each signal; report signals or indicators that change."""
+    """Re-run a strategy cut just after a sample of signals (--all: each); report changes."""
     from rich.progress import Progress
 
     from aurumbotx.backtest.lookahead import check_lookahead
@@ -291,6 +333,9 @@ def check_lookahead_cmd(
     from aurumbotx.strategies.base import parse_params
     from aurumbotx.strategies.registry import create_strategy
 
+    if every and max_signals is not None:
+        raise InvalidInputError("give --all or --max-signals, not both")
+    sample = None if every else (max_signals or CHECK_SAMPLE)
     AiAdaptiveStrategy.models_dir = models_dir()
     chosen = create_strategy(strategy, dict(parse_params(param)))
     frames, _, _ = load_inputs([data], timeframe, exchange)
@@ -302,11 +347,9 @@ def check_lookahead_cmd(
             progress.update(task, completed=done, total=total)
 
         report = check_lookahead(
-            chosen, frame, max_signals=max_signals, extra_candles=extra_candles, progress=advance
+            chosen, frame, max_signals=sample, extra_candles=extra_candles, progress=advance
         )
-    console.print(
-        f"{report.checked} candle(s) checked ({report.signals_total} signal(s) in the data)"
-    )
+    console.print(_checked_line(report, sample), highlight=False)
     if not report.biased:
         console.print(f"[green]{report.summary()}[/]")
         return
@@ -318,6 +361,21 @@ def check_lookahead_cmd(
     console.print(table)
     err_console.print(f"[bold red]error:[/] {report.summary()}", highlight=False)
     raise typer.Exit(1)
+
+
+def _checked_line(report: LookaheadReport, sample: int | None) -> str:
+    """How many of how many signals were re-computed, and how they were chosen."""
+    if sample is None or report.signals_checked < sample:
+        how = "every one"
+        if report.signals_checked < report.signals_total:
+            how += "; a signal on the last candle has no future to cut"
+    else:
+        how = "a sample spread over the data; --all checks every one"
+    quiet = report.checked - report.signals_checked
+    return (
+        f"checked {report.signals_checked:,} of {report.signals_total:,} signal(s) ({how}) "
+        f"and {quiet:,} quiet candle(s)"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,9 @@ import typer
 from rich.table import Table
 from typer.core import TyperCommand
 
+from aurumbotx.cli.options import DATE_HELP, date_ms
 from aurumbotx.cli.state import console, migrated_container, settings
+from aurumbotx.cli.tables import list_table
 from aurumbotx.domain.errors import CandleValidationError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -66,19 +68,6 @@ def _store() -> CandleStore:
     return CandleStore(settings().candle_dir)
 
 
-def _date_ms(text: str | None, option: str) -> int | None:
-    from aurumbotx.data.store import to_ms
-
-    if text is None:
-        return None
-    try:
-        return to_ms(text.strip())
-    except InvalidInputError:
-        raise InvalidInputError(
-            f"{option}: not a date: {text!r} (expected YYYY-MM-DD or an ISO date-time, UTC)"
-        ) from None
-
-
 def _summary_table(exchange: str, results: list[DownloadResult]) -> Table:
     from aurumbotx.data.frames import format_ms
 
@@ -110,9 +99,11 @@ def download_data(
         None, "--timeframes", "-t", help="Timeframes, space separated (default: 1h)."
     ),
     since: str | None = typer.Option(
-        None, "--since", help="First day (UTC), e.g. 2024-01-01; needed for a new series."
+        None, "--since", help=f"First candle, needed for a new series: {DATE_HELP}."
     ),
-    until: str | None = typer.Option(None, "--until", help="Stop before this day (UTC)."),
+    until: str | None = typer.Option(
+        None, "--until", help=f"Stop before this time (a date: its start): {DATE_HELP}."
+    ),
     retries: int = typer.Option(5, "--retries", min=1, help="Attempts per request."),
 ) -> None:
     """Download candles into the store; only what is missing, resumable after an interruption."""
@@ -124,7 +115,7 @@ def download_data(
     symbols, frames = _split(pairs), _split(timeframes) or ["1h"]
     if not symbols:
         raise InvalidInputError("give at least one pair: --pairs BTC/USDT [ETH/USDT ...]")
-    start, stop = _date_ms(since, "--since"), _date_ms(until, "--until")
+    start, stop = date_ms(since, "--since"), date_ms(until, "--until")
     if start is not None and stop is not None and stop <= start:
         raise InvalidInputError(f"--until {until} is not after --since {since}")
     config = settings().exchange
@@ -184,7 +175,16 @@ def list_data() -> None:
             soft_wrap=True,
         )
         return
-    table = Table("exchange", "pair", "timeframe", "first (UTC)", "last (UTC)", "rows", "gaps")
+    table = list_table(
+        "exchange",
+        "pair",
+        "timeframe",
+        "first (UTC)",
+        "last (UTC)",
+        "rows",
+        "gaps",
+        ids=("exchange", "pair", "timeframe", "rows"),
+    )
     for e in entries:
         gaps = f"{e.gaps} ({e.missing} missing)" if e.gaps else "0"
         table.add_row(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.table import Table
 
 from aurumbotx.cli.state import console, migrated_container
+from aurumbotx.cli.tables import list_table
 from aurumbotx.domain.errors import InvalidInputError
 
 keys_app = typer.Typer(
@@ -62,7 +62,9 @@ def list_keys(user: str | None = typer.Option(None, "--user", "-u", help="Whose 
     from aurumbotx.db.repositories.api_keys import ApiKeyRepository
 
     container = migrated_container()
-    table = Table("id", "exchange", "testnet", "key", "active", "last used (UTC)")
+    table = list_table(
+        "id", "exchange", "testnet", "key", "active", "last used (UTC)", ids=("id", "exchange")
+    )
     with session_scope(container.session_factory) as session:
         repo = ApiKeyRepository(session, container.secret_box)
         rows = repo.list(_user_id(session, user))

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from aurumbotx.cli.state import console, container, settings
+from aurumbotx.cli.tables import list_table
 
 if TYPE_CHECKING:
     from aurumbotx.bootstrap import Container
@@ -43,6 +44,9 @@ def ready_container(strict: bool = True) -> Container | None:
     return box
 
 
+_MODEL_IDS = ("version", "pair", "tf", "active")
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f} %"
 
@@ -52,7 +56,7 @@ def list_models(
     pair: str | None = typer.Option(None, "--pair", help="Only this pair (BTC/USDT)."),
     timeframe: str | None = typer.Option(None, "--timeframe", "-t", help="Only this timeframe."),
 ) -> None:
-    """List trained models, newest first (scores are out-of-sample walk-forward)."""
+    """List trained models, newest first; a version is its training time (UTC)."""
     from aurumbotx.db.engine import session_scope
     from aurumbotx.db.repositories.models import ModelRepository, row_summary
 
@@ -63,8 +67,10 @@ def list_models(
     if not rows:
         console.print("no models yet: train one with `aurumbotx train --data PAIR_OR_FILE`")
         return
-    table = Table("version", "name", "pair", "tf", "H", "trained (UTC)", "dir. acc.", "F1")
-    table.add_column("active")
+    # No "trained" column: the version is the training time (YYYYMMDD-HHMMSS, UTC).
+    table = list_table(
+        "version", "name", "pair", "tf", "H", "dir. acc.", "F1", "active", ids=_MODEL_IDS
+    )
     for r in rows:
         table.add_row(
             r["version"],
@@ -72,7 +78,6 @@ def list_models(
             r["pair"] or "?",
             r["timeframe"] or "?",
             str(r["horizon"] or "?"),
-            (r["training_date"] or "")[:16].replace("T", " "),
             _pct(r["accuracy"]),
             _pct(r["f1_score"]),
             "yes" if r["is_active"] else "",

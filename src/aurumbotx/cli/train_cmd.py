@@ -14,7 +14,8 @@ import typer
 from rich.table import Table
 
 from aurumbotx.cli import models_cmd
-from aurumbotx.cli.backtest_cmd import load_inputs, parse_when
+from aurumbotx.cli.backtest_cmd import load_inputs
+from aurumbotx.cli.options import DATE_HELP, output_file, parse_date
 from aurumbotx.cli.state import console, err_console
 from aurumbotx.domain.errors import InvalidInputError, NoDataError
 
@@ -82,7 +83,8 @@ def fold_table(evaluation: Evaluation) -> Table:
 
 
 def _window(frame: pd.DataFrame, start: str | None, end: str | None) -> pd.DataFrame:
-    first, last = parse_when(start, "--from"), parse_when(end, "--to", end=True)
+    first = parse_date(start, "--from")
+    last = parse_date(end, "--to", end_of_day=True)
     if first and last and last <= first:
         raise InvalidInputError("--to must be after --from")
     index = frame.index
@@ -132,8 +134,10 @@ def train(
         None, "--timeframe", "-t", help="Timeframe of a store pair (default 1h; files: detected)."
     ),
     exchange: str = typer.Option("binance", "--exchange", help="Exchange of a store pair."),
-    start: str | None = typer.Option(None, "--from", help="First day of data used (UTC)."),
-    end: str | None = typer.Option(None, "--to", help="Last day of data used (UTC, inclusive)."),
+    start: str | None = typer.Option(None, "--from", help=f"First day of data used: {DATE_HELP}."),
+    end: str | None = typer.Option(
+        None, "--to", help=f"Last day of data used, inclusive: {DATE_HELP}."
+    ),
     horizon: int = typer.Option(24, "--horizon", min=1, help="Target horizon H in candles."),
     vol_window: int = typer.Option(
         168, "--vol-window", min=2, help="Candles of the volatility that scales the target."
@@ -156,6 +160,7 @@ def train(
 
     spec = TargetSpec(horizon=horizon, vol_window=vol_window, scale=scale)
     config = _config(name, folds, gradient_boosting, n_estimators, fee)
+    report = output_file(report, "--report")  # before minutes of training, not after
     with console.status("loading candles and computing features"):
         frames, tf, _ = load_inputs([data], timeframe, exchange)
         ((pair, frame),) = frames.items()

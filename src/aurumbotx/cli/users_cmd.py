@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.table import Table
 
 from aurumbotx.cli.state import console, migrated_container
+from aurumbotx.cli.tables import list_table
 from aurumbotx.domain.errors import InvalidInputError
 
 app = typer.Typer(help="User accounts: create and list.", no_args_is_help=True)
@@ -57,7 +57,9 @@ def list_users() -> None:
 
     with session_scope(migrated_container().session_factory) as session:
         users = UserRepository(session).list()
-        table = Table("id", "username", "email", "created (UTC)", "trades")
+        table = list_table(
+            "id", "username", "email", "created (UTC)", "trades", ids=("id", "username")
+        )
         for user in users:
             created = user.created_at.strftime("%Y-%m-%d %H:%M") if user.created_at else ""
             table.add_row(str(user.id), user.username, user.email, created, str(user.total_trades))

@@ -1,8 +1,10 @@
-"""Structured JSON logs to stdout, with secrets never rendered.
+"""Structured JSON logs, with secrets never rendered.
 
 `configure_logging` routes structlog and the standard library (SQLAlchemy, ccxt, uvicorn, ...)
-through the same processors, so a password in a third-party log line is masked just like one of
-ours. The redaction processor masks:
+through the same processors and ONE handler, so a password in a third-party log line is masked
+just like one of ours. The stream is the caller's choice: stdout for a service whose output is
+its log (the engine), stderr for commands that print for people (see `aurumbotx.cli.state`).
+The redaction processor masks:
 
 * values under keys that name a secret (password, secret, api_key, token, jwt, authorization,
   passphrase, private_key, encryption_key, ...), at any depth of dicts and lists;
@@ -78,6 +80,7 @@ def redact_value(value: Any, depth: int = 0) -> Any:
 
 
 _RENDERED_LATER = frozenset({"exc_info", "stack_info"})
+_SQLALCHEMY_ENGINE_LOGGER = "sqlalchemy.engine.Engine"
 
 
 def redact_secrets(
@@ -118,7 +121,7 @@ def _shared_processors() -> list[Any]:
 def configure_logging(
     level: str = "INFO", *, json_output: bool = True, stream: TextIO | None = None
 ) -> None:
-    """Send structlog and stdlib logs, redacted, to `stream` (stdout) as JSON lines."""
+    """Send structlog and stdlib logs, redacted, to `stream` (default stdout) as JSON lines."""
     out = stream if stream is not None else sys.stdout
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False)
@@ -142,6 +145,12 @@ def configure_logging(
     root.setLevel(level)
     for noisy in ("ccxt", "urllib3", "asyncio", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # SQLAlchemy's echo adds its own plain stdout handler to a logger that has none: that
+    # would bypass the redaction and the chosen stream. Any handler there stops it; records
+    # still reach ours through propagation.
+    engine_log = logging.getLogger(_SQLALCHEMY_ENGINE_LOGGER)
+    if not engine_log.handlers:
+        engine_log.addHandler(logging.NullHandler())
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

@@ -220,15 +220,31 @@ class AiAdaptiveStrategy(Strategy):
                 continue
             (first, last), (w_first, w_last) = trained, window
             if w_first <= last and w_last >= first:
-                honest = (last + timedelta(days=1)).strftime("%Y-%m-%d")
                 warnings.append(
                     f"IN-SAMPLE: {pair} backtest window {w_first:%Y-%m-%d %H:%M} .. "
                     f"{w_last:%Y-%m-%d %H:%M} UTC overlaps the training data of model "
                     f"{artifact.version} ({first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M} UTC): "
                     "the model has seen these candles and its results here are flattered. "
-                    f"The honest test is `--model {artifact.version} --from {honest}`."
+                    + _honest_window(artifact.version, last, frame.index)
                 )
         return warnings
+
+
+def _honest_window(version: str, trained_last: pd.Timestamp, index: pd.Index) -> str:
+    """Where this data allows an out-of-sample test, or that it does not."""
+    honest = (trained_last + timedelta(days=1)).normalize()
+    data_last = pd.Timestamp(index[-1])
+    if int(len(index) - index.searchsorted(honest, side="left")) >= 2:
+        return (
+            f"The honest test is `--model {version} --from {honest:%Y-%m-%d}` (after the "
+            f"model's training data, which ends {trained_last:%Y-%m-%d %H:%M} UTC; "
+            f"the data ends {data_last:%Y-%m-%d %H:%M} UTC)."
+        )
+    return (
+        f"This data has no out-of-sample window: it ends {data_last:%Y-%m-%d %H:%M} UTC and "
+        f"the model's training data ends {trained_last:%Y-%m-%d %H:%M} UTC; backtest it on "
+        "newer candles."
+    )
 
 
 def _training_range(meta: Mapping[str, Any]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
