@@ -18,9 +18,8 @@ Paper and live bots run the same `TradingEngine` as backtests. What a bot adds:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol, cast
 
@@ -298,12 +297,14 @@ class BotRunner:
             self._awaiting.pop(order.client_order_id, None)
             return order
         self._awaiting[order.client_order_id] = order
-        booked = copy.copy(order)
-        booked.status = OrderStatus.PARTIALLY_FILLED if amount else OrderStatus.OPEN
-        booked.filled_amount, booked.fee = amount, fee
-        if not amount:
-            booked.average_price = None
-        return booked
+        # replace(), not copy: a compiled Order (make native) has no copy protocol.
+        return replace(
+            order,
+            status=OrderStatus.PARTIALLY_FILLED if amount else OrderStatus.OPEN,
+            filled_amount=amount,
+            fee=fee,
+            average_price=order.average_price if amount else None,
+        )
 
     def signal(self, pair: str, candle: Candle | None = None) -> Signal | None:
         """The strategy's decision at the close of the pair's latest candle.
