@@ -11,15 +11,19 @@ import pytest
 from aurumbotx.domain.candles import Candle
 from aurumbotx.domain.errors import DataError
 from aurumbotx.domain.trading import Signal
-from aurumbotx.strategies.base import LiveSignals, Strategy, compute_signals
+from aurumbotx.strategies.base import LiveSignals, Strategy
 from aurumbotx.strategies.live import UndecidedSignal, populate_window
 from aurumbotx.strategies.registry import create_strategy
 from aurumbotx.testing.market import load_shared_candles
 
 
 def _expected(strategy: Strategy, candles: pd.DataFrame) -> Signal | None:
-    """What the bot makes of `populate`'s last row (engine.bot.BotRunner.signal)."""
-    row = compute_signals(strategy, candles).iloc[-1]
+    """What the bot makes of `populate`'s last row (engine.bot.BotRunner.signal).
+
+    The raw row: the warm-up rule (no signal before `startup_candles`) is the bot's gate,
+    applied before a source is asked, and `compute_signals` applies it to `populate`.
+    """
+    row = strategy.populate(candles).iloc[-1]
     enter, leave = bool(row["enter_long"]), bool(row["exit_long"])
     if not (enter or leave):
         return None
