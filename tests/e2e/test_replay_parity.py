@@ -148,7 +148,9 @@ def test_ai_adaptive_paper_replay_equals_the_backtest(home: Path, tmp_path: Path
     document = backtest(tmp_path, "ai_adaptive", [str(data)], *model)
     bot_id = start_paper_bot("ai_adaptive", ["BTC/USDT"], "1h", f"replay:{data}", *model)
     db = home / "aurumbotx.db"
-    assert_same_trades(document, bot_fills(db, bot_id), bot_equity(db, bot_id), min_trades=5)
+    # The tiny test model enters once and holds over the whole file: one trade, 64,524 candles
+    # of equity to agree on (test_bot_replay.py has a shorter window with several trades).
+    assert_same_trades(document, bot_fills(db, bot_id), bot_equity(db, bot_id), min_trades=1)
 
 
 @pytest.mark.slow
