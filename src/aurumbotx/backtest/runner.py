@@ -34,7 +34,7 @@ from aurumbotx.domain.errors import InvalidInputError, NoDataError
 from aurumbotx.domain.markets import MarketRules
 from aurumbotx.domain.timeframes import periods_per_year, timeframe_to_ms
 from aurumbotx.domain.trading import RoundTrip, Signal
-from aurumbotx.domain.values import float_to_decimal
+from aurumbotx.domain.values import float_to_decimal, money_arithmetic
 from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import MemoryOrderStore, OrderRouter
 from aurumbotx.engine.portfolio import Portfolio
@@ -211,7 +211,7 @@ def run_backtest(
             )
         data.append(_PairData(pair, frame, compute_signals(strategy, frame), i0, i1))
 
-    with _gc_paused():  # the run and its records allocate many objects and no cycles
+    with _gc_paused(), money_arithmetic():  # many objects and no cycles; fixed decimal rules
         # Everything the engine built (orders, fills, books) is freed when `_simulate`
         # returns, still inside the pause: the collector never has to walk it.
         run = _simulate(strategy, data, tf_ms, config)

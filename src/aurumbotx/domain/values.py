@@ -9,6 +9,7 @@ shortest repr so that 0.1 becomes Decimal("0.1"), not 0.100000000000000005551115
 from __future__ import annotations
 
 import decimal
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, NewType
@@ -21,6 +22,22 @@ Money = NewType("Money", Decimal)
 
 ZERO: Final = Decimal(0)
 ONE: Final = Decimal(1)
+
+# The rules every money computation runs on: 28 significant digits, ties to even (Python's
+# defaults, written down). A thread's decimal context is shared mutable state, and libraries
+# change it: ccxt's `decimal_to_precision` (behind `amount_to_precision`, `create_order`...)
+# sets ROUND_HALF_UP on the calling thread's context for good. The engine's entry points run
+# under `money_arithmetic()`, so a backtest and a bot agree to the last digit whatever ran before.
+MONEY_CONTEXT: Final = decimal.Context(
+    prec=28,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+
+
+def money_arithmetic() -> AbstractContextManager[decimal.Context]:
+    """Decimal arithmetic on MONEY_CONTEXT for the block, whatever the thread's context says."""
+    return decimal.localcontext(MONEY_CONTEXT)
 
 
 def to_decimal(value: object, *, name: str = "value") -> Decimal:

@@ -31,7 +31,7 @@ from aurumbotx.domain.enums import BotStatus, OrderStatus, TradingMode
 from aurumbotx.domain.errors import AurumBotXError, DataError
 from aurumbotx.domain.timeframes import timeframe_to_ms
 from aurumbotx.domain.trading import ZERO, EngineEvent, Fill, Order, RoundTrip, Signal
-from aurumbotx.domain.values import float_to_decimal
+from aurumbotx.domain.values import float_to_decimal, money_arithmetic
 from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import OrderRouter, OrderStore
 from aurumbotx.engine.portfolio import Portfolio
@@ -203,7 +203,12 @@ class BotRunner:
 
     # ------------------------------------------------------------------ lifecycle
     def reconcile(self) -> list[str]:
-        """Rebuild the engine from the store and agree with the exchange; notes for the log.
+        """Rebuild the engine from the store and agree with the exchange; notes for the log."""
+        with money_arithmetic():
+            return self._reconcile()
+
+    def _reconcile(self) -> list[str]:
+        """Rebuild the engine from the store and agree with the exchange (see `reconcile`).
 
         Orders whose answer was never stored (PENDING) are looked up on the exchange by client
         order id: adopted when it has them, left PENDING when it does not (the candle that made
@@ -247,6 +252,10 @@ class BotRunner:
     # ------------------------------------------------------------------ the loop
     def on_candle(self, candle: Candle) -> CandleResult:
         """Process one closed candle: signal, engine, persistence (one transaction)."""
+        with money_arithmetic():
+            return self._on_candle(candle)
+
+    def _on_candle(self, candle: Candle) -> CandleResult:
         if not self.reconciled:
             raise RuntimeError("reconcile() must run before the first candle")
         pair = candle.pair

@@ -47,6 +47,7 @@ never the key or the secret.
 from __future__ import annotations
 
 import contextlib
+import decimal
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -151,7 +152,9 @@ class CcxtExchangeClient:
 
     # ------------------------------------------------------------------ calls
     def _once(self, call: Callable[[Any], T]) -> T:
-        with translate_ccxt_errors(), self._shared.lock:
+        # localcontext(): ccxt's precision helpers set ROUND_HALF_UP on the caller's decimal
+        # context and leave it so; the change stays inside this call.
+        with translate_ccxt_errors(), self._shared.lock, decimal.localcontext():
             return call(self._shared.exchange)
 
     def _retrying(self, fn: Callable[[], T]) -> T:

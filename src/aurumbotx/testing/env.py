@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,14 @@ def _isolated_settings(
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_decimal_context() -> Iterator[None]:
+    """Each test starts on Python's default decimal rules; a change one test's libraries make to
+    the thread's context (ccxt leaves ROUND_HALF_UP on it) does not reach the next test."""
+    with decimal.localcontext(decimal.Context()):
+        yield
 
 
 @pytest.fixture

@@ -284,3 +284,20 @@ def test_forward_fill_holds_the_last_record_at_or_before_each_point(
                 current = v  # the later record at one point wins
         expected.append(current)
     assert _forward_fill(positions, values, length, -5.0).tolist() == expected
+
+
+def test_a_changed_decimal_context_in_the_thread_changes_nothing() -> None:
+    """ccxt leaves ROUND_HALF_UP on the thread's context; no run may depend on what ran first."""
+    import decimal
+
+    candles = load_shared_candles("binance_BTC-USDT_1h", rows=5_000)
+    baseline = run_backtest(create_strategy("sma_cross"), {"BTC/USDT": candles}, "1h")
+    with decimal.localcontext() as ctx:
+        ctx.prec, ctx.rounding = 12, decimal.ROUND_HALF_UP
+        changed = run_backtest(create_strategy("sma_cross"), {"BTC/USDT": candles}, "1h")
+        assert decimal.getcontext().rounding == decimal.ROUND_HALF_UP  # the caller's, untouched
+    assert len(baseline.trades) > 20
+    assert [(t.amount, t.fees, t.profit_loss) for t in changed.trades] == [
+        (t.amount, t.fees, t.profit_loss) for t in baseline.trades
+    ]
+    assert changed.final_equity == baseline.final_equity

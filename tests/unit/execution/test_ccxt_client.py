@@ -562,3 +562,19 @@ def test_binance_specific_error_mappings() -> None:
     clock = map_ccxt_error(ccxt.InvalidNonce("binance Timestamp outside of the recvWindow."))
     assert type(clock) is TemporaryExchangeError
     assert str(clock).startswith("clock out of sync with the exchange: ")
+
+
+def test_ccxt_calls_leave_the_callers_decimal_context_alone(
+    emulator: BinanceEmulator, client: CcxtExchangeClient
+) -> None:
+    """ccxt's precision helpers set ROUND_HALF_UP on the calling thread's context for good."""
+    import decimal
+
+    raw = ccxt.binance()
+    with decimal.localcontext():
+        raw.decimal_to_precision("1.5", ccxt.ROUND, 0)
+        assert decimal.getcontext().rounding == decimal.ROUND_HALF_UP  # what ccxt does
+    with decimal.localcontext() as ctx:
+        ctx.rounding = decimal.ROUND_HALF_EVEN
+        client.submit_order(buy(), now_ts=59_999)  # amount_to_precision, create_order
+        assert decimal.getcontext().rounding == decimal.ROUND_HALF_EVEN
