@@ -275,7 +275,9 @@ def _bot_exchange(
             {"kind": type(error).__name__, "attempt": attempt},
         )
 
-    return make_live_exchange(container, spec, overrides.get("api_key_id"), on_retry)
+    return make_live_exchange(
+        container, spec, overrides.get("api_key_id"), on_retry, on_send=bot_store.mark_sent
+    )
 
 
 def _bot_feed(container: Container, spec: BotSpec, kind: str, target: str | None) -> Any:
@@ -353,6 +355,8 @@ def make_live_exchange(
     spec: BotSpec,
     key_id: object,
     on_retry: Callable[[int, Exception, float], None] | None = None,
+    *,
+    on_send: Callable[[Any], None] | None = None,
 ) -> Any:
     """The ccxt client for a live bot, with the user's decrypted exchange key."""
     from aurumbotx.data.download import RetryPolicy
@@ -378,4 +382,5 @@ def make_live_exchange(
         fee_rate=exchange.fee_rate,
         retry=RetryPolicy(on_retry=on_retry),
         pairs=spec.pairs,
+        on_send=on_send,
     )

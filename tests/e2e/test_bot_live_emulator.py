@@ -47,7 +47,7 @@ def make_emulator() -> BinanceEmulator:
     return emu
 
 
-def live_bot(env: dict[str, str], candles: Path) -> int:
+def live_bot(env: dict[str, str], candles: Path, risk: int = 100) -> int:
     """A user, an encrypted key and a live-mode bot replaying `candles` (created in-process)."""
     os.environ.update(env)
     get_settings.cache_clear()
@@ -87,7 +87,7 @@ def live_bot(env: dict[str, str], candles: Path) -> int:
             pairs=[PAIR],
             timeframe="1h",
             capital=Decimal(10_000),
-            risk_percentage=Decimal(100),
+            risk_percentage=Decimal(risk),
             risk_limits={},
             mode="live",
             feed=f"replay:{candles}",
@@ -322,6 +322,60 @@ def test_a_kill_after_an_answer_and_before_the_next_candle_loses_no_fill(
             assert Decimal(filled) == Decimal(str(booked)), order_id
             if status == "FILLED":
                 assert Decimal(filled) == Decimal(str(remote[order_id].executed_qty)), order_id
+    finally:
+        reference_emu.stop()
+        emu.stop()
+
+
+def test_a_request_in_flight_at_a_restart_executes_once(candle_file: Path) -> None:
+    """Killed while the exchange holds the order request: the restart must not send it again.
+
+    The held request is still valid (inside its recvWindow) and executes after the restart;
+    Binance accepts a filled order's client id again, so an immediate re-send executes twice.
+    """
+    reference_emu, emu = make_emulator(), make_emulator()
+    try:
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": reference_emu.base_url, **MAINNET}
+        # 40 % a trade: the account can pay for an entry twice, as a real one often can.
+        reference = live_bot(env, candle_file, risk=40)
+        done = engine(env)
+        assert done.wait(timeout=300) == 0, done.stderr.read() if done.stderr else ""
+        expected = bot_fills(reference)
+
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": emu.base_url, **MAINNET}
+        bot_id = live_bot(env, candle_file, risk=40)
+        # Processed 8 s after it arrives: inside the 10 s recvWindow, so it will execute.
+        emu.delay_next(seconds=8, path=ORDER, method="POST")
+        proc = engine(env)
+        deadline = time.monotonic() + 90
+        while not [r for r in emu.requests(ORDER) if r.method == "POST"]:
+            assert proc.poll() is None, "the engine ended before it sent an order"
+            assert time.monotonic() < deadline, "no order was sent"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        held = next(r for r in emu.requests(ORDER) if r.method == "POST")
+        assert int(held.params["recvWindow"]) == 10_000  # explicit, and what the wait assumes
+        with sqlite3.connect(db_path()) as conn:
+            (sent_ts,) = conn.execute(
+                "SELECT sent_ts FROM trades WHERE client_order_id = ?",
+                (held.params["newClientOrderId"],),
+            ).fetchone()
+        assert int(held.params["timestamp"]) == sent_ts  # stored before the request left
+        final = engine(env)
+        assert final.wait(timeout=300) == 0, final.stderr.read() if final.stderr else ""
+        while held.handled_status is None:  # the exchange gets to the held request at last
+            assert time.monotonic() < deadline + 60, "the held request was never processed"
+            time.sleep(0.05)
+
+        orders = emu.orders("key-a")
+        ids = [o.client_order_id for o in orders]
+        assert len(ids) == len(set(ids)), "an order executed twice"
+        assert len(orders) == len(reference_emu.orders("key-a"))
+        assert bot_fills(bot_id) == expected
+        with sqlite3.connect(db_path()) as conn:
+            notes = [m for (m,) in conn.execute("SELECT message FROM system_logs")]
+        assert any("request may still execute; waited" in n for n in notes), notes
     finally:
         reference_emu.stop()
         emu.stop()

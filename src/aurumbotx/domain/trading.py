@@ -112,6 +112,7 @@ class Order:
     signal: Signal | None = None
     submitted_ts: int | None = None  # when the exchange accepted it
     exchange_response: dict[str, Any] | None = None  # a real exchange's last answer, as sent
+    sent_ts: int | None = None  # a live request's `timestamp` (exchange clock, ms), latest attempt
 
     def __init__(
         self,
@@ -135,6 +136,7 @@ class Order:
         signal: Signal | None = None,
         submitted_ts: int | None = None,
         exchange_response: dict[str, Any] | None = None,
+        sent_ts: int | None = None,
     ) -> None:
         self.client_order_id = client_order_id
         self.pair = pair
@@ -156,6 +158,7 @@ class Order:
         self.signal = signal
         self.submitted_ts = submitted_ts
         self.exchange_response = exchange_response
+        self.sent_ts = sent_ts
 
 
 @dataclass(slots=True, init=False)

@@ -18,6 +18,7 @@ Paper and live bots run the same `TradingEngine` as backtests. What a bot adds:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -195,6 +196,7 @@ class BotRunner:
         # A strategy that fails on this many candles in a row halts the bot: its positions
         # would otherwise go unmanaged for ever.
         self.max_strategy_failures = max_strategy_failures
+        self.sleep: Callable[[float], None] = time.sleep  # reconciliation's waits (tests: fake)
         # Net amount and fee of each order's fills booked so far (stored with their candles).
         self._booked: dict[str, tuple[Decimal, Decimal]] = {}
         self._awaiting: dict[str, Order] = {}  # stored short of their executions, by id
@@ -223,8 +225,20 @@ class BotRunner:
             restore_paper(state.paper_balances or {self.spec.quote: self.spec.capital}, open_orders)
         for order in state.pending_orders:
             known = self.exchange.fetch_order(order.client_order_id)
+            wait = self.exchange.resend_wait(order) if known is None else 0.0
+            if wait > 0:
+                # Its request may still be in flight and valid: sending the order again now
+                # could execute it twice. Wait until the exchange would refuse that request,
+                # then ask again (docs/engine.md, "Exactly once").
+                notes.append(
+                    f"order {order.client_order_id}: unknown to the exchange while its last "
+                    f"request may still execute; waited {wait:.1f} s before asking again"
+                )
+                self.sleep(wait)
+                known = self.exchange.fetch_order(order.client_order_id)
             if known is None:
-                notes.append(f"order {order.client_order_id}: never reached the exchange")
+                expired = " (its last request can no longer execute)" if wait > 0 else ""
+                notes.append(f"order {order.client_order_id}: never reached the exchange{expired}")
                 continue
             self.store.save_result(known)
             open_orders.append(known)

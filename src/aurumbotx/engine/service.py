@@ -65,6 +65,10 @@ class BotControl(Protocol):
         """Persist an error."""
         ...
 
+    def log(self, level: str, message: str, data: dict[str, Any]) -> None:
+        """Persist a `system_logs` row at `level`."""
+        ...
+
 
 class FeedLike(Protocol):
     """A candle feed (aurumbotx.data.feeds)."""
@@ -125,6 +129,8 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
     notes = await _temporary_restarts(asyncio.to_thread(runner.reconcile), control, log, bot_id)
     for note in notes:
         log.info("bot_reconciled", bot_id=bot_id, note=note)
+        # Every order whose outcome was in doubt at the restart, and what became of it.
+        await asyncio.to_thread(control.log, "WARNING", note, {"kind": "reconciliation"})
     if await asyncio.to_thread(control.status) is BotStatus.STOPPING:
         await transition(BotStatus.STOPPED, "stopped before it started")
         return BotStatus.STOPPED

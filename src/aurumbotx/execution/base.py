@@ -37,6 +37,10 @@ class ExchangeClient(Protocol):
         """The exchange's view of an order, by client order id (reconciliation)."""
         ...
 
+    def resend_wait(self, order: Order) -> float:
+        """Seconds until no request sent for `order` can still execute (0: it may be re-sent)."""
+        ...
+
     def open_orders(self, pair: str | None = None) -> list[Order]:
         """Orders not yet in a final state."""
         ...

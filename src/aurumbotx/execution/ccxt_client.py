@@ -88,6 +88,10 @@ log = structlog.get_logger(__name__)
 
 ONE = Decimal(1)
 _DUPLICATE = "duplicate order"  # Binance -2010 "Duplicate order sent."
+#: Added to a request's recvWindow before a restart may send its order again: the error of our
+#: estimate of the exchange's clock (ccxt's timeDifference, measured at -1021) and the time the
+#: exchange takes to act on a request it has validated. docs/engine.md, "Exactly once".
+CLOCK_MARGIN_MS = 2_000
 
 
 # ---------------------------------------------------------------------------- the client
@@ -103,9 +107,13 @@ class CcxtExchangeClient:
         fee_rate: Decimal = Decimal("0.001"),
         retry: RetryPolicy | None = None,
         pairs: Iterable[str] = (),
+        on_send: Callable[[Order], None] | None = None,
     ) -> None:
         self.fee_rate = fee_rate
         self._shared = shared
+        # Called with `order.sent_ts` set, before every order request leaves; it must persist
+        # the time (a bot's store commits it) or raise, and then nothing is sent.
+        self.on_send = on_send
         self._retry = retry or RetryPolicy()
         self._tracked: dict[str, TrackedOrder] = {}
         self._held: dict[str, Order] = {}
@@ -128,6 +136,7 @@ class CcxtExchangeClient:
         fee_rate: Decimal = Decimal("0.001"),
         retry: RetryPolicy | None = None,
         pairs: Iterable[str] = (),
+        on_send: Callable[[Order], None] | None = None,
     ) -> CcxtExchangeClient:
         """A client on the shared ccxt instance of this key (see `shared_ccxt`)."""
         shared = shared_ccxt(
@@ -138,7 +147,7 @@ class CcxtExchangeClient:
             testnet=testnet,
             timeout_seconds=timeout_seconds,
         )
-        return cls(shared, fee_rate=fee_rate, retry=retry, pairs=pairs)
+        return cls(shared, fee_rate=fee_rate, retry=retry, pairs=pairs, on_send=on_send)
 
     @property
     def exchange(self) -> Any:
@@ -149,6 +158,27 @@ class CcxtExchangeClient:
     def lock(self) -> threading.RLock:
         """The lock of the shared ccxt instance."""
         return self._shared.lock
+
+    @property
+    def recv_window_ms(self) -> int:
+        """How long after its `timestamp` the exchange may still execute a request we sent."""
+        return int(self._shared.exchange.options.get("recvWindow") or 10_000)
+
+    def _exchange_now(self) -> int:
+        """Now on the exchange's clock as ccxt estimates it (its nonce: local - timeDifference)."""
+        return int(self._once(lambda ex: ex.nonce()))
+
+    def resend_wait(self, order: Order) -> float:
+        """Seconds until every request sent for `order` can no longer execute (0: none can).
+
+        A request carries `timestamp = order.sent_ts` and the recvWindow; the exchange refuses
+        it once its clock passes timestamp + recvWindow, so after that (plus CLOCK_MARGIN_MS)
+        an order the exchange does not know was never accepted and may be sent again.
+        """
+        if order.sent_ts is None:
+            return 0.0  # no request ever left (the time is stored before each one)
+        safe = order.sent_ts + self.recv_window_ms + CLOCK_MARGIN_MS
+        return max(0.0, (safe - self._exchange_now()) / 1000)
 
     # ------------------------------------------------------------------ calls
     def _once(self, call: Callable[[Any], T]) -> T:
@@ -289,11 +319,15 @@ class CcxtExchangeClient:
             log.info("order found on the exchange, adopted", client_order_id=order.client_order_id)
             return remote
         r = request
+        # The request's timestamp is chosen and stored before it leaves: it bounds when the
+        # exchange may still execute it (timestamp + recvWindow), which a restart relies on.
+        order.sent_ts = self._exchange_now()
+        if self.on_send is not None:
+            self.on_send(order)
+        params = {**r.params, "timestamp": order.sent_ts, "recvWindow": self.recv_window_ms}
         try:
             sent: dict[str, Any] = self._once(
-                lambda ex: ex.create_order(
-                    r.pair, r.kind, r.side, r.amount, r.price, dict(r.params)
-                )
+                lambda ex: ex.create_order(r.pair, r.kind, r.side, r.amount, r.price, params)
             )
         except InvalidOrderError as error:
             if _DUPLICATE not in error.message.lower():
@@ -408,6 +442,8 @@ class CcxtExchangeClient:
             )
             if remote is not None:
                 self._apply(tracked, remote, ts)
+            elif order.status is OrderStatus.PENDING and self.resend_wait(tracked.send) > 0:
+                pass  # the request may still execute: look again at the next candle
             elif order.status is OrderStatus.PENDING:
                 # Never accepted: a request older than the recvWindow cannot execute any more.
                 order.status = OrderStatus.REJECTED

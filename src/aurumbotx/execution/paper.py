@@ -99,6 +99,10 @@ class PaperExchange:
         """Balance not reserved by open orders."""
         return self._free.get(asset, ZERO)
 
+    def resend_wait(self, order: Order) -> float:
+        """0: a simulated order is decided when it is submitted; nothing is ever in flight."""
+        return 0.0
+
     def fetch_order(self, client_order_id: str) -> Order | None:
         """An order by client order id."""
         return self._orders.get(client_order_id)

@@ -19,7 +19,7 @@ from aurumbotx.domain.trading import Order, Signal
 from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import MemoryOrderStore, OrderRouter
 from aurumbotx.engine.portfolio import Portfolio
-from aurumbotx.execution.ccxt_client import CcxtExchangeClient
+from aurumbotx.execution.ccxt_client import CLOCK_MARGIN_MS, CcxtExchangeClient
 from aurumbotx.execution.ccxt_errors import map_ccxt_error
 from aurumbotx.execution.ccxt_orders import trigger_client_order_id
 from aurumbotx.execution.ccxt_shared import clear_shared_ccxt
@@ -302,15 +302,27 @@ def test_an_order_accepted_during_an_outage_is_settled_on_the_next_candle(
     assert len(posts(emulator)) == 1
 
 
-def test_an_order_that_never_reached_the_exchange_is_rejected_on_the_next_candle(
+def test_an_order_that_never_reached_the_exchange_is_rejected_once_its_request_expired(
     emulator: BinanceEmulator,
 ) -> None:
+    sent: list[int | None] = []
     client = make_exchange_client(emulator.base_url, KEY, SECRET, attempts=2)
+    client.on_send = lambda order: sent.append(order.sent_ts)
     emulator.drop_next(2, path=ORDER, method="POST")
     never = buy("abx-never")
     with pytest.raises(TemporaryExchangeError, match="gave up after 2 attempts"):
         client.submit_order(never, now_ts=1)
     assert never.status is OrderStatus.PENDING
+    posted = [int(r.params["timestamp"]) for r in emulator.requests(ORDER) if r.method == "POST"]
+    assert posted == sent  # each attempt's timestamp was handed over before it left
+    assert never.sent_ts == sent[-1]
+    # A candle right after: the last request may still execute, so nothing is decided yet.
+    assert client.on_candle(make_candle(1, 1, 1, 1, 1)) == []
+    assert never.status is OrderStatus.PENDING
+    window = (client.recv_window_ms + CLOCK_MARGIN_MS) / 1000
+    assert 0 < client.resend_wait(never) <= window
+    never.sent_ts -= client.recv_window_ms + CLOCK_MARGIN_MS  # as if that long had passed
+    assert client.resend_wait(never) == 0
     assert client.on_candle(make_candle(1, 1, 1, 1, 1)) == []
     assert never.status is OrderStatus.REJECTED
     assert never.error is not None

@@ -137,6 +137,9 @@ class Trade(Base):
     candle_ts: Mapped[int | None] = mapped_column(sa.BigInteger)
     quote_amount: Mapped[Decimal | None] = mapped_column(Price())
     pair: Mapped[str | None] = mapped_column(sa.String(20))
+    # Migration 0004: the exchange-clock ms `timestamp` of the latest send attempt, stored
+    # before the request leaves (the bound on when that request can still execute).
+    sent_ts: Mapped[int | None] = mapped_column(sa.BigInteger)
 
 
 class PerformanceDaily(Base):

@@ -132,6 +132,15 @@ class DbBotStore:
             session.add(self._new_row(order))
             return None
 
+    def mark_sent(self, order: Order) -> None:
+        """Commit the time of a send attempt (`order.sent_ts`) before the request leaves."""
+        with session_scope(self.factory) as session:
+            session.execute(
+                sa.update(Trade)
+                .where(Trade.client_order_id == order.client_order_id)
+                .values(sent_ts=order.sent_ts)
+            )
+
     def save_result(self, order: Order) -> None:
         """Commit the exchange's answer."""
         with session_scope(self.factory) as session:
@@ -444,10 +453,14 @@ class DbBotStore:
 
     def log_error(self, message: str, data: dict[str, Any]) -> None:
         """A `system_logs` row for an error of this bot."""
+        self.log("ERROR", message, data)
+
+    def log(self, level: str, message: str, data: dict[str, Any]) -> None:
+        """A `system_logs` row of this bot at `level` (INFO, WARNING, ERROR)."""
         with session_scope(self.factory) as session:
             session.add(
                 SystemLog(
-                    level="ERROR",
+                    level=level,
                     message=message[:10_000],
                     module="engine",
                     function_name="bot",
@@ -519,6 +532,8 @@ def _update_row(row: Trade, order: Order) -> None:
         row.filled_at = _utc(order.updated_ts)
     if order.exchange_response is not None:
         row.exchange_response = order.exchange_response
+    if order.sent_ts is not None:
+        row.sent_ts = order.sent_ts
 
 
 def _order_of(row: Trade) -> Order:
@@ -545,6 +560,7 @@ def _order_of(row: Trade) -> Order:
         error=row.error_message,
         submitted_ts=created,
         exchange_response=row.exchange_response,
+        sent_ts=row.sent_ts,
     )
 
 
