@@ -379,3 +379,33 @@ def test_a_request_in_flight_at_a_restart_executes_once(candle_file: Path) -> No
     finally:
         reference_emu.stop()
         emu.stop()
+
+
+def test_a_partly_filled_entry_is_booked_exactly_and_shown(candle_file: Path) -> None:
+    emu = make_emulator()
+    try:
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": emu.base_url, **MAINNET}
+        emu.partial_fill_next("0.5", expire_rest=True)  # the first entry: half, rest expired
+        bot_id, logs = _run_faulty(emu, env, candle_file)
+        first = emu.orders("key-a")[0]
+        assert first.status == "EXPIRED"
+        assert first.executed_qty > 0
+        with sqlite3.connect(db_path()) as conn:
+            status, booked = conn.execute(
+                "SELECT t.status, (SELECT SUM(f.amount) FROM order_fills f WHERE f.trade_id = t.id)"
+                " FROM trades t WHERE t.client_order_id = ?",
+                (first.client_order_id,),
+            ).fetchone()
+            exit_amount = conn.execute(
+                "SELECT t.amount FROM trades t WHERE t.bot_id = ? AND t.side = 'SELL' "
+                "ORDER BY t.id LIMIT 1",
+                (bot_id,),
+            ).fetchone()[0]
+        assert status == "EXPIRED"
+        assert Decimal(str(booked)) == first.executed_qty  # fee in USDT: all of it is ours
+        assert Decimal(str(exit_amount)) == first.executed_qty  # the exit sells what was bought
+        assert f"{first.client_order_id} partly filled" in logs
+        shown = run_cli("bot", "status", str(bot_id), env=env).output
+        assert "partly filled" in shown
+    finally:
+        emu.stop()

@@ -173,6 +173,8 @@ class TradingEngine:
             self._reject(now, pair, OrderTag.ENTRY, sent.error or "rejected by the exchange")
         elif not is_final_status(sent.status):
             self.pending_entries[pair] = sent
+        elif sent.status is not FILLED and sent.filled_amount > 0:
+            self._cancelled(now, pair, sent, sent.status.value.lower())
 
     def _exit(
         self, pair: str, amount: Decimal, candle_ts: int, now: int, signal: Signal | None
@@ -183,6 +185,7 @@ class TradingEngine:
         entry = self.pending_entries.pop(pair, None)
         if entry is not None and not is_final_status(entry.status):
             self.router.cancel(entry, now)  # the rest of a partly filled entry
+            self._cancelled(now, pair, entry, "cancelled before the exit")
         self.risk.check_exit(amount=amount, now_ts=now)
         order = Order(
             client_order_id=client_order_id(self.bot_id, pair, candle_ts, OrderTag.EXIT),
@@ -199,6 +202,8 @@ class TradingEngine:
             self._reject(now, pair, OrderTag.EXIT, sent.error or "rejected by the exchange")
         elif not is_final_status(sent.status):
             self.pending_exits[pair] = sent
+        elif sent.status is not FILLED and sent.filled_amount > 0:
+            self._cancelled(now, pair, sent, sent.status.value.lower())
 
     # ------------------------------------------------------------------ fills
     def _on_fill(self, fill: Fill, candle: Candle) -> None:
@@ -210,14 +215,12 @@ class TradingEngine:
             position = self.portfolio.positions[pair]
             signal = entry.signal if entry is not None else position.signal
             position.signal = signal
-            if (entry is None or entry.status is FILLED) and (
-                self._protects
-                or (
-                    signal is not None
-                    and (signal.stop_loss is not None or signal.take_profit is not None)
-                )
-            ):
-                self._protect(pair, fill, candle.ts, signal)
+            if entry is not None and is_final_status(entry.status) and entry.status is not FILLED:
+                # Partly filled, and the rest expired or was cancelled by the exchange: the
+                # position is what executed, and it is protected like a whole entry.
+                self._cancelled(fill.ts, pair, entry, entry.status.value.lower())
+            if (entry is None or is_final_status(entry.status)) and self._wants_protection(signal):
+                self._protect(pair, position.entry_price, candle.ts, signal)
             if self.listener is not None:
                 self._emit("OrderFilled", fill.ts, pair, {"fill": fill})
             return
@@ -238,11 +241,16 @@ class TradingEngine:
             del book[pair]
         return order
 
-    def _protect(self, pair: str, fill: Fill, candle_ts: int, signal: Signal | None) -> None:
+    def _wants_protection(self, signal: Signal | None) -> bool:
+        return self._protects or (
+            signal is not None and (signal.stop_loss is not None or signal.take_profit is not None)
+        )
+
+    def _protect(self, pair: str, entry: Decimal, candle_ts: int, signal: Signal | None) -> None:
         risk = self.risk
-        stop = risk.stop_price(fill.price, signal.stop_loss if signal else None, self.stop_loss_pct)
+        stop = risk.stop_price(entry, signal.stop_loss if signal else None, self.stop_loss_pct)
         target = risk.take_profit_price(
-            fill.price, signal.take_profit if signal else None, self.take_profit_pct
+            entry, signal.take_profit if signal else None, self.take_profit_pct
         )
         if stop is None and target is None:
             return
@@ -285,9 +293,36 @@ class TradingEngine:
             order = book.get(pair)
             if order is not None and is_final_status(order.status) and order.status is not FILLED:
                 del book[pair]
-                self._reject(ts, pair, order.tag, order.error or order.status.value)
+                if order.filled_amount <= 0:
+                    self._reject(ts, pair, order.tag, order.error or order.status.value)
+                    continue
+                # Partly filled earlier; the rest ended without a fill now (expired, cancelled).
+                self._cancelled(ts, pair, order, order.status.value.lower())
+                position = self.portfolio.positions.get(pair)
+                if (
+                    book is self.pending_entries
+                    and position is not None
+                    and pair not in self.protective
+                    and self._wants_protection(order.signal)
+                ):
+                    self._protect(pair, position.entry_price, ts, order.signal)
 
     # ------------------------------------------------------------------ events
+    def _cancelled(self, ts: int, pair: str, order: Order, how: str) -> None:
+        """Tell that the rest of a partly filled order will not execute (booked: what did)."""
+        asked = order.amount if order.amount is not None else order.quote_amount
+        unit = "" if order.amount is not None else " quote"
+        reason = (
+            f"{order.tag} {order.client_order_id} partly filled: {order.filled_amount} executed"
+            f" of {asked}{unit}; the rest {how}"
+        )
+        self._emit(
+            "OrderCancelled",
+            ts,
+            pair,
+            {"tag": order.tag, "reason": reason, "filled": order.filled_amount, "asked": asked},
+        )
+
     def _reject(self, ts: int, pair: str, tag: str, reason: str) -> None:
         event = EngineEvent("OrderRejected", ts, pair, {"tag": tag, "reason": reason})
         self.rejections.append(event)

@@ -15,7 +15,7 @@ from aurumbotx.domain.errors import (
     PermanentExchangeError,
     TemporaryExchangeError,
 )
-from aurumbotx.domain.trading import Order, Signal
+from aurumbotx.domain.trading import EngineEvent, Order, Signal
 from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import MemoryOrderStore, OrderRouter
 from aurumbotx.engine.portfolio import Portfolio
@@ -590,3 +590,42 @@ def test_ccxt_calls_leave_the_callers_decimal_context_alone(
         ctx.rounding = decimal.ROUND_HALF_EVEN
         client.submit_order(buy(), now_ts=59_999)  # amount_to_precision, create_order
         assert decimal.getcontext().rounding == decimal.ROUND_HALF_EVEN
+
+
+def test_an_entry_that_expires_partly_filled_is_booked_protected_and_told(
+    emulator: BinanceEmulator,
+) -> None:
+    """Binance expires the rest of a market order that runs out of liquidity."""
+    client = make_exchange_client(emulator.base_url, KEY, SECRET)
+    events: list[EngineEvent] = []
+    engine = TradingEngine(
+        bot_id="live-bot",
+        exchange=client,
+        router=OrderRouter(client, MemoryOrderStore()),
+        portfolio=Portfolio(D(1000)),
+        risk=RiskManager(RiskLimits(), D("0.001")),
+        timeframe_ms=MINUTE,
+        stop_loss_pct=D("2"),
+        listener=events.append,
+    )
+    emulator.add_account(KEY, SECRET, {"USDT": "1000"})
+    emulator.set_price_script(PAIR, ["100"])
+    emulator.partial_fill_next("0.4", expire_rest=True)
+    engine.on_candle(make_candle(0, 99, 101, 98, 100), Signal(enter=True))
+    engine.on_candle(make_candle(1, 100, 101, 99, 100), None)
+    (remote,) = emulator.orders(KEY)
+    assert (remote.status, remote.executed_qty) == ("EXPIRED", D("3.996"))
+    position = engine.portfolio.positions[PAIR]
+    assert position.amount == D("3.996")  # exactly what executed (fee in USDT)
+    assert client.balances()["BTC"] == position.amount
+    assert engine.pending_entries == {}
+    (told,) = [e for e in events if e.kind == "OrderCancelled"]
+    assert told.data["filled"] == D("3.996")
+    assert "partly filled" in str(told.data["reason"])
+    assert engine.rejections == []  # a partial fill is not a rejection
+    # The booked part is protected like a whole entry: the stop sells exactly it.
+    emulator.set_price(PAIR, "97.5")
+    engine.on_candle(make_candle(2, 99, 99, 97, 97.5), None)
+    (trip,) = engine.portfolio.closed
+    assert (trip.exit_reason, trip.amount) == ("stop_loss", D("3.996"))
+    assert client.balances()["BTC"] == D(0)

@@ -53,7 +53,8 @@ _DAILY_COLUMNS = (
 HOUR_MS = 3_600_000
 _EPOCH_DAY = date(1970, 1, 1)
 OPEN_STATUSES = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
-_LOGGED_EVENTS = ("OrderRejected", "BotHalted", "StrategyFailed")  # also in system_logs
+# Engine events that also get a `system_logs` row (where `bot status` shows them).
+_LOGGED_EVENTS = ("OrderRejected", "OrderCancelled", "BotHalted", "StrategyFailed")
 _BOTS = cast(sa.Table, Bot.__table__)
 # The progress marker, on the table (not the ORM entity): no ORM bulk-update machinery per candle.
 _PROGRESS = (

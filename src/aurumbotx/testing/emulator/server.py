@@ -444,9 +444,15 @@ class BinanceEmulator:
             )
         )
 
-    def partial_fill_next(self, fraction: str | Decimal, times: int = 1) -> OrderFault:
-        """The next accepted orders fill only `fraction` at first; the rest on a later tick."""
-        fault = OrderFault(PARTIAL, times, fraction=Decimal(fraction))
+    def partial_fill_next(
+        self, fraction: str | Decimal, times: int = 1, *, expire_rest: bool = False
+    ) -> OrderFault:
+        """The next accepted orders fill only `fraction` at first; the rest on a later tick.
+
+        `expire_rest`: a MARKET order's rest EXPIRES at once instead (Binance's market orders
+        that run out of liquidity), so the order ends partially filled for good.
+        """
+        fault = OrderFault(PARTIAL, times, fraction=Decimal(fraction), expire_rest=expire_rest)
         with self.state.lock:
             self.state.spot.faults.append(fault)
         return fault

@@ -27,8 +27,9 @@ price) crosses them and fill at their limit price (maker); a limit that already 
 price when it arrives fills at once at that price (taker).
 
 Order faults, consumed by the next accepted orders: a partial fill (the first execution of the
-order fills only a fraction, the rest waits for a later tick: for a MARKET order too, which real
-Binance would expire instead) and a forced rejection (any Binance code and message).
+order fills only a fraction, the rest waits for a later tick: for a MARKET order too, unless
+`expire_rest` asks for what real Binance does, expire it at once) and a forced rejection (any
+Binance code and message).
 
 Every method expects the emulator state's lock to be held by the caller.
 """
@@ -170,6 +171,7 @@ class OrderFault:
     kind: str
     times: int = 1
     fraction: Decimal = ZERO
+    expire_rest: bool = False  # a MARKET order's rest expires at once, as on Binance
     code: int = -2010
     msg: str = INSUFFICIENT_BALANCE
     applied: int = 0
@@ -321,6 +323,8 @@ class SpotBook:
             self._take_script_price(key, symbol, client_order_id, reference)
             self.prices[symbol] = reference
             trades += self._fill(order, reference, now_ms, maker=False)
+            if partial is not None and partial.expire_rest and order.is_open:
+                self._close(order, EXPIRED, now_ms)  # out of liquidity: the rest never executes
             # A script price is a tick: earlier resting orders it crosses fill too.
             self._match_resting(symbol, reference, now_ms, exclude=order.order_id)
         else:
