@@ -217,6 +217,7 @@ def make_bot(container: Container, bot_id: int) -> BotHandle:
         risk,
         on_record=_prediction_logger(spec.id),
         max_strategy_failures=settings.engine.max_strategy_failures,
+        balance_check_seconds=settings.engine.balance_check_seconds,
     )
     return BotHandle(runner=runner, feed=feed, control=bot_store)
 

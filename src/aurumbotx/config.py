@@ -135,6 +135,11 @@ class EngineConfig(BaseModel):
     max_strategy_failures: int = Field(
         default=3, ge=1, description="Candles in a row a strategy may fail before its bot halts"
     )
+    balance_check_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="Live bots: seconds between checks of the books against the exchange",
+    )
 
 
 class LoggingConfig(BaseModel):

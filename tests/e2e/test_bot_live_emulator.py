@@ -409,3 +409,72 @@ def test_a_partly_filled_entry_is_booked_exactly_and_shown(candle_file: Path) ->
         assert "partly filled" in shown
     finally:
         emu.stop()
+
+
+def test_a_live_bot_whose_books_the_account_cannot_cover_halts_before_trading(
+    candle_file: Path,
+) -> None:
+    emu = BinanceEmulator()
+    emu.start()
+    try:
+        emu.add_market(PAIR, tick_size="0.01", step_size="0.00001", min_notional="5")
+        emu.add_account("key-a", "secret-a", {"USDT": "5000"})  # the bot is given 10,000
+        emu.set_price_script(PAIR, PRICES)
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": emu.base_url, **MAINNET}
+        bot_id = live_bot(env, candle_file)
+        proc = engine(env)
+        assert proc.wait(timeout=300) == 0, proc.stderr.read() if proc.stderr else ""
+        assert emu.orders("key-a") == []
+        with sqlite3.connect(db_path()) as conn:
+            status, reason = conn.execute(
+                "SELECT status, status_reason FROM bots WHERE id = ?", (bot_id,)
+            ).fetchone()
+        assert status == "halted"
+        assert reason.startswith("books differ from the exchange: 10000 USDT in the books, 5000")
+        shown = run_cli("bot", "status", str(bot_id), env=env).output
+        assert "books differ from the exchange" in shown
+    finally:
+        emu.stop()
+
+
+def test_coins_gone_from_the_account_halt_a_running_live_bot(candle_file: Path) -> None:
+    """Checked while running too: a withdrawal, a manual sale, another program on the key."""
+    import pandas as pd
+
+    from aurumbotx.bootstrap import make_bot
+    from aurumbotx.domain.candles import Candle
+
+    emu = make_emulator()
+    try:
+        env = {
+            "AURUMBOTX_EXCHANGE__BASE_URL": emu.base_url,
+            "AURUMBOTX_ENGINE__BALANCE_CHECK_SECONDS": "0",
+            **MAINNET,
+        }
+        bot_id = live_bot(env, candle_file)
+        container = build_container(get_settings())
+        try:
+            runner = make_bot(container, bot_id).runner
+            runner.reconcile()
+            assert runner.failed_reason is None  # 10,000 USDT booked, 10,000 held
+            rows = pd.read_csv(candle_file).itertuples(index=False)
+            for row in rows:
+                candle = Candle(PAIR, int(row.timestamp), row.open, row.high, row.low, row.close,
+                                row.volume)  # fmt: skip
+                runner.on_candle(candle)
+                assert runner.failed_reason is None
+                if runner.engine.portfolio.positions and not runner.router.sent:
+                    break  # holding, nothing in flight: the books were just checked
+            held = runner.engine.portfolio.positions[PAIR].amount
+            emu.withdraw("key-a", "BTC", held / 2)
+            row = next(rows)
+            runner.on_candle(Candle(PAIR, int(row.timestamp), row.open, row.high, row.low,
+                                    row.close, row.volume))  # fmt: skip
+            assert runner.failed_reason is not None
+            assert f"{held} BTC in the books, {held - held / 2} on the exchange" in (
+                runner.failed_reason
+            )
+        finally:
+            container.close()
+    finally:
+        emu.stop()

@@ -166,6 +166,7 @@ class BotRunner:
         listener: Callable[[EngineEvent], None] | None = None,
         on_record: Callable[[Any], None] | None = None,
         max_strategy_failures: int = 3,
+        balance_check_seconds: float = 300.0,
     ) -> None:
         self.spec = spec
         self.strategy = strategy
@@ -197,6 +198,10 @@ class BotRunner:
         # would otherwise go unmanaged for ever.
         self.max_strategy_failures = max_strategy_failures
         self.sleep: Callable[[float], None] = time.sleep  # reconciliation's waits (tests: fake)
+        # Live: the books are compared with the account's balances this often (and after
+        # reconciliation); a shortfall halts the bot (`failed_reason`).
+        self.balance_check_seconds = balance_check_seconds
+        self._books_checked_at = float("-inf")
         # Net amount and fee of each order's fills booked so far (stored with their candles).
         self._booked: dict[str, tuple[Decimal, Decimal]] = {}
         self._awaiting: dict[str, Order] = {}  # stored short of their executions, by id
@@ -257,7 +262,51 @@ class BotRunner:
         if state.equity_marks is not None:
             self.engine.risk.restore_equity(state.equity_marks)
         self.reconciled = True
+        self.failed_reason = self.check_books()
         return notes
+
+    # ------------------------------------------------------------------ books
+    def check_books(self) -> str | None:
+        """Live: does the account hold what the books say? The reason to halt when it does not.
+
+        Checked when nothing is in flight (no order of this bot waits on the exchange or on
+        booking), so an execution not booked yet is never mistaken for a difference. The
+        account may hold more (the user's own coins, other bots on the key): only a shortfall
+        beyond dust (the pair's amount step for a base asset, 0.01 for the quote asset, or a
+        millionth of the booked amount, whichever is larger) halts. docs/engine.md, "Books".
+        """
+        if self.spec.mode is not TradingMode.LIVE or self._in_flight():
+            return None
+        self._books_checked_at = time.monotonic()
+        engine = self.engine
+        books: dict[str, tuple[Decimal, Decimal]] = {
+            self.spec.quote: (engine.portfolio.cash, Decimal("0.01"))
+        }
+        for pair, position in engine.portfolio.positions.items():
+            rules = self.exchange.market_rules(pair)
+            step = rules.amount_step if rules is not None and rules.amount_step else Decimal("1e-8")
+            base = pair.split("/")[0]
+            booked = books.get(base, (ZERO, step))[0] + position.amount
+            books[base] = (booked, step)
+        held = self.exchange.balances()
+        short = [
+            f"{booked} {asset} in the books, {held.get(asset, ZERO)} on the exchange"
+            for asset, (booked, step) in sorted(books.items())
+            if booked - held.get(asset, ZERO) > max(step, booked * Decimal("1e-6"))
+        ]
+        if not short:
+            return None
+        return (
+            "books differ from the exchange: "
+            + "; ".join(short)
+            + " (halted rather than trade on wrong books)"
+        )
+
+    def _in_flight(self) -> bool:
+        engine = self.engine
+        return bool(
+            engine.pending_entries or engine.pending_exits or self._awaiting or self.router.sent
+        )
 
     def warm_up(self, candle: Candle) -> None:
         """Add history without trading on it (candles at or before the progress marker)."""
@@ -302,6 +351,12 @@ class BotRunner:
         )
         self.store.commit_candle(result)
         self.last_candle_ts[pair] = candle.ts
+        if (
+            self.spec.mode is TradingMode.LIVE
+            and self.failed_reason is None
+            and time.monotonic() - self._books_checked_at >= self.balance_check_seconds
+        ):
+            self.failed_reason = self.check_books()
         if self.listener is not None:
             for event in self._events:
                 self.listener(event)

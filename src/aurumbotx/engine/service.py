@@ -134,6 +134,10 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
     if await asyncio.to_thread(control.status) is BotStatus.STOPPING:
         await transition(BotStatus.STOPPED, "stopped before it started")
         return BotStatus.STOPPED
+    if runner.failed_reason is not None:  # the books disagree with the exchange
+        await asyncio.to_thread(control.log_error, runner.failed_reason, {"kind": "books"})
+        await transition(BotStatus.HALTED, runner.failed_reason)
+        return BotStatus.HALTED
     await transition(BotStatus.RUNNING)
     history_end = getattr(handle.feed, "history_end", None)
     last_check = time.monotonic()
@@ -159,9 +163,7 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
             if runner.failed_reason is not None:
                 # Nothing manages the bot's positions any more: halt now (they stay as they
                 # are, with their protective orders, for the user to decide).
-                await asyncio.to_thread(
-                    control.log_error, runner.failed_reason, {"kind": "strategy"}
-                )
+                await asyncio.to_thread(control.log_error, runner.failed_reason, {"kind": "halt"})
                 await transition(BotStatus.HALTED, runner.failed_reason)
                 return BotStatus.HALTED
             if runner.halted_reason is not None:

@@ -482,6 +482,14 @@ class BinanceEmulator:
         with self.state.lock:
             return self.state.spot.add_account(api_key, secret, funds)
 
+    def withdraw(self, api_key: str, asset: str, amount: str | Decimal) -> None:
+        """Take `amount` of the account's free `asset` away (a withdrawal, a manual trade)."""
+        with self.state.lock:
+            free = self.state.spot.accounts[api_key].free
+            if free.get(asset, Decimal(0)) < Decimal(amount):
+                raise ValueError(f"the account holds less than {amount} free {asset}")
+            free[asset] -= Decimal(amount)
+
     def set_fees(self, rate: str | Decimal, *, asset: str = "quote") -> None:
         """Fee rate on notional and the asset charged: "quote", "received" or e.g. "BNB"."""
         with self.state.lock:
