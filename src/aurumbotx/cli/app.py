@@ -19,6 +19,7 @@ from aurumbotx.cli import (
     bot_cmd,
     data_cmd,
     db_cmd,
+    emulator_cmd,
     keys_cmd,
     run_cmd,
     system_cmd,
@@ -67,6 +68,7 @@ bot_cmd.register(app)
 keys_cmd.register(app)
 run_cmd.register(app)
 train_cmd.register(app)
+emulator_cmd.register(app)
 
 
 def _is_usage_error(error: Exception) -> bool:

@@ -167,6 +167,22 @@ def _risk_limits(
     return limits
 
 
+def _local_exchange(base_url: str | None) -> bool:
+    """The exchange endpoint is on this machine (the emulator), so no real money is at stake."""
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    host = urlsplit(base_url).hostname if base_url else None
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _plan_feed(feed: str, symbols: list[str], timeframe: str | None, mode: str) -> Any:
     """The checked feed and the bot's timeframe (see `aurumbotx.cli.bot_checks`)."""
     from aurumbotx.bootstrap import parse_feed
@@ -176,9 +192,12 @@ def _plan_feed(feed: str, symbols: list[str], timeframe: str | None, mode: str) 
     kind, target = parse_feed(feed)
     if target is not None and len(symbols) != 1:
         raise InvalidInputError("--feed replay:FILE replays one pair; give exactly one --pairs")
-    if mode == "live" and kind != "live":
-        raise InvalidInputError("a live bot trades real money on live data: use --feed live")
     config = settings()
+    if mode == "live" and kind != "live" and not _local_exchange(config.exchange.base_url):
+        raise InvalidInputError(
+            "a live bot trades real money on live data: use --feed live (a replay through live "
+            "orders is allowed only against a local exchange: `aurumbotx emulator`)"
+        )
     return plan_feed(
         kind,
         target,

@@ -186,8 +186,8 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, emulator: BinanceEmulator) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, emulator: BinanceEmulator, host: str, port: int) -> None:
+        super().__init__((host, port), _Handler)
         self.emulator = emulator
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -200,8 +200,11 @@ class _Server(ThreadingHTTPServer):
 class BinanceEmulator:
     """A local Binance spot REST server with markets, candles, faults and a request log."""
 
-    def __init__(self, state: EmulatorState | None = None) -> None:
+    def __init__(
+        self, state: EmulatorState | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.state = state or EmulatorState()
+        self.host, self._port = host, port  # port 0: a free one
         self.routes: dict[tuple[str, str], Handler] = PUBLIC_ROUTES | PRIVATE_ROUTES
         self.streams = StreamHub()
         self.stopping = threading.Event()
@@ -211,11 +214,11 @@ class BinanceEmulator:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> BinanceEmulator:
-        """Listen on a free port of 127.0.0.1 in a background thread."""
+        """Listen (by default on a free port of 127.0.0.1) in a background thread."""
         if self._server is not None:
             return self
         self.stopping.clear()
-        self._server = _Server(self)
+        self._server = _Server(self, self.host, self._port)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -258,13 +261,17 @@ class BinanceEmulator:
 
     @property
     def base_url(self) -> str:
-        """http://127.0.0.1:PORT."""
-        return f"http://127.0.0.1:{self.port}"
+        """http://HOST:PORT (127.0.0.1 when it listens on every interface)."""
+        return f"http://{self._client_host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        """ws://127.0.0.1:PORT/ws, Binance's raw stream endpoint."""
-        return f"ws://127.0.0.1:{self.port}/ws"
+        """ws://HOST:PORT/ws, Binance's raw stream endpoint."""
+        return f"ws://{self._client_host}:{self.port}/ws"
+
+    @property
+    def _client_host(self) -> str:
+        return "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host  # noqa: S104
 
     # -- routing -------------------------------------------------------------------------
 
