@@ -74,3 +74,16 @@ def test_bad_emulator_options_get_one_clear_line() -> None:
     assert result.returncode != 0
     assert "--balance must look like NAME=AMOUNT" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_live_bot_never_replays_a_file_against_a_real_exchange(tmp_path: Path) -> None:
+    candles = write_shared_csv("binance_BTC-USDT_1h", 100, tmp_path / "btc_1h.csv")
+    assert run_cli("db", "upgrade").returncode == 0
+    for url in (None, "https://api.binance.com", "http://10.0.0.5:8765"):
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": url} if url else {}
+        result = run_cli(
+            "bot", "start", "--strategy", "sma_cross", "--pairs", "BTC/USDT", "--capital", "100",
+            "--mode", "live", "--feed", f"replay:{candles}", env=env,
+        )  # fmt: skip
+        assert result.returncode == 2, result.output
+        assert "a live bot trades real money on live data: use --feed live" in result.stderr
