@@ -139,3 +139,44 @@ async def test_paper_bot_processes_candles_pushed_over_the_websocket(
             assert {"type": "status", "status": "running"}.items() <= published[1].items()
         finally:
             container.close()
+
+
+async def test_a_lost_websocket_is_logged_and_shown_in_bot_status(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aurumbotx.testing.cli import run_cli
+
+    with BinanceEmulator() as emu:
+        emu.add_market(PAIR)
+        minute = int(time.time() * 1000) // TF * TF
+        for k in range(60, 5, -1):
+            emu.push_kline(PAIR, "1m", row(minute - k * TF, 100 + k % 7))
+        monkeypatch.setenv("AURUMBOTX_EXCHANGE__BASE_URL", emu.base_url)
+        get_settings.cache_clear()
+        container = build_container(get_settings())
+        try:
+            bot_id = await asyncio.to_thread(paper_bot, container)
+            handle = await asyncio.to_thread(make_bot, container, bot_id)
+
+            async def publish(channel: str, message: dict[str, Any]) -> None:
+                return None
+
+            task = asyncio.create_task(run_bot(handle, publish, StubLog()))
+            await eventually(lambda: emu.ws_subscribers(PAIR, "1m") == 1, "a subscription")
+            assert emu.drop_ws_connections() == 1
+            await eventually(
+                lambda: bool(
+                    stored("SELECT message FROM system_logs WHERE message LIKE '%connection lost%'")
+                ),
+                "the lost connection in system_logs",
+            )
+            await eventually(lambda: emu.ws_subscribers(PAIR, "1m") == 1, "the resubscription")
+            shown = await asyncio.to_thread(run_cli, "bot", "status", str(bot_id))
+            assert "market data connection lost" in shown.output
+            assert "reconnect 1" in shown.output
+            await asyncio.to_thread(handle.control.set_status, BotStatus.STOPPING)
+            await asyncio.sleep(0.6)
+            emu.push_kline(PAIR, "1m", row(minute - 5 * TF, 123.0), closed=True)
+            assert await asyncio.wait_for(task, 15) is BotStatus.STOPPED
+        finally:
+            container.close()

@@ -189,3 +189,28 @@ def test_the_warm_up_rule_is_one_rule(home: Path, tmp_path: Path) -> None:
     bot_id = start_paper_bot("scalping", ["ETH/USDT"], "1m", f"replay:{data}", *params)
     db = home / "aurumbotx.db"
     assert_same_trades(document, bot_fills(db, bot_id), bot_equity(db, bot_id), min_trades=3)
+
+
+def test_a_gap_follows_one_rule_in_the_backtest_and_the_bot(home: Path, tmp_path: Path) -> None:
+    """Candles the data lacks are not invented anywhere; the gap is recorded where it is met."""
+    import pandas as pd
+
+    from aurumbotx.testing.market import write_shared_csv
+
+    full = write_shared_csv("binance_BTC-USDT_1m", 3000, tmp_path / "full.csv")
+    frame = pd.read_csv(full)
+    gapped = tmp_path / "btc_1m_gap.csv"
+    frame.drop(index=range(1500, 1507)).to_csv(gapped, index=False)  # 7 minutes lost
+    document = backtest(tmp_path, "sma_cross", [str(gapped)])
+    assert document["run"]["data_gaps"] == {"BTC/USDT": {"gaps": 1, "missing": 7}}
+    assert any("7 1m candle(s) missing" in w for w in document["run"]["warnings"])
+    bot_id = start_paper_bot("sma_cross", ["BTC/USDT"], "1m", f"replay:{gapped}")
+    db = home / "aurumbotx.db"
+    assert_same_trades(document, bot_fills(db, bot_id), bot_equity(db, bot_id), min_trades=5)
+    with sqlite3.connect(db) as conn:
+        logged = [m for (m,) in conn.execute("SELECT message FROM system_logs")]
+    gaps = [m for m in logged if "CandleGap" in m]
+    assert len(gaps) == 1
+    assert "7 1m candle(s) missing" in gaps[0]
+    shown = run_cli("bot", "status", str(bot_id))
+    assert "candle(s) missing" in shown.output

@@ -149,9 +149,7 @@ class StreamingFeed:
                 try:
                     rows = await self.source.watch_ohlcv(pair, self.timeframe)
                 except TemporaryExchangeError as error:
-                    self.health.errors += 1
-                    self.health.last_error = str(error)
-                    self.health.reconnects += 1
+                    self.health.connection_lost(str(error))
                     # Updates may be lost with the socket: what it showed of a candle is no
                     # longer proof of its final values, so those candles come from REST.
                     self._pending[pair].clear()

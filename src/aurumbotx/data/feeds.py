@@ -104,6 +104,19 @@ class FeedHealth:
     gaps_filled: int = 0
     reconnects: int = 0
     last_candle_at: float = field(default_factory=time.monotonic)
+    # Told of every lost connection (the bot's service writes it to system_logs, where
+    # `bot status` shows it); called on the feed's event loop, so it must not block.
+    on_reconnect: Callable[[str], None] | None = None
+
+    def connection_lost(self, error: str) -> None:
+        """Count a lost connection (or a failed poll) that the feed is about to retry."""
+        self.errors += 1
+        self.last_error = error
+        self.reconnects += 1
+        if self.on_reconnect is not None:
+            self.on_reconnect(
+                f"market data connection lost ({error}); reconnecting (reconnect {self.reconnects})"
+            )
 
 
 class PollingFeed:
@@ -155,9 +168,7 @@ class PollingFeed:
             try:
                 batch = await asyncio.to_thread(self._poll)
             except ExchangeError as error:
-                self.health.errors += 1
-                self.health.last_error = str(error)
-                self.health.reconnects += 1
+                self.health.connection_lost(str(error))
                 await asyncio.sleep(min(backoff, self.max_backoff))
                 backoff *= 2
                 continue

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol, cast
 
@@ -265,6 +266,21 @@ class BotRunner:
         self.failed_reason = self.check_books()
         return notes
 
+    def _gap(self, pair: str, last: int, ts: int) -> EngineEvent:
+        """A CandleGap event: candles the feed never delivered (the exchange has none).
+
+        A live feed back-fills from the exchange before it moves on, so what still lacks here
+        was never produced (an outage, a halted market). The rule is the backtest's: nothing is
+        invented, indicators run over the candles that exist; the gap is recorded.
+        """
+        missing = (ts - last) // self.timeframe_ms - 1
+        when = f"{_utc(last + self.timeframe_ms)} .. {_utc(ts - self.timeframe_ms)}"
+        reason = (
+            f"{pair}: {missing} {self.spec.timeframe} candle(s) missing ({when} UTC), none on the "
+            "exchange; trading on the candles that exist"
+        )
+        return EngineEvent("CandleGap", ts, pair, {"reason": reason, "missing": missing})
+
     # ------------------------------------------------------------------ books
     def check_books(self) -> str | None:
         """Live: does the account hold what the books say? The reason to halt when it does not.
@@ -327,6 +343,8 @@ class BotRunner:
             raise DataError(f"{pair}: candle {candle.ts} already processed (last {last})")
         self.history[pair].append(candle)
         self._events = []
+        if last is not None and candle.ts > last + self.timeframe_ms:
+            self._events.append(self._gap(pair, last, candle.ts))
         signal = self.signal(pair, candle)
         before = {o.client_order_id: o for o in self._engine_orders(pair)}
         self.router.sent.clear()
@@ -536,3 +554,7 @@ def book_fill(booked: dict[str, tuple[Decimal, Decimal]], fill: Fill) -> None:
 def order_is_open(order: Order) -> bool:
     """OPEN or PARTIALLY_FILLED."""
     return order.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+
+
+def _utc(ts_ms: int) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")

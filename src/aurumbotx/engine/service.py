@@ -140,6 +140,7 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
         return BotStatus.HALTED
     await transition(BotStatus.RUNNING)
     history_end = getattr(handle.feed, "history_end", None)
+    _log_reconnects(handle.feed, control, log, bot_id)
     last_check = time.monotonic()
     reason = "feed ended (replay finished)"
     halted = False
@@ -190,6 +191,27 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
         await transition(BotStatus.STOPPING, reason)
     await transition(BotStatus.STOPPED, reason)
     return BotStatus.STOPPED
+
+
+_BACKGROUND: set[asyncio.Task[Any]] = set()  # log writes in flight (kept from the collector)
+
+
+def _log_reconnects(feed: FeedLike, control: BotControl, log: Logger, bot_id: int) -> None:
+    """A live feed's lost connections become WARNING rows in system_logs (`bot status`)."""
+    health = getattr(feed, "health", None)
+    if health is None:  # a replay never loses a connection
+        return
+    loop = asyncio.get_running_loop()
+
+    def on_reconnect(message: str) -> None:
+        log.warning("feed_reconnect", bot_id=bot_id, note=message)
+        task = loop.create_task(
+            asyncio.to_thread(control.log, "WARNING", message, {"kind": "feed"})
+        )
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+
+    health.on_reconnect = on_reconnect
 
 
 async def _publish_events(runner: BotRunner, publish: Publisher, channel: str) -> None:

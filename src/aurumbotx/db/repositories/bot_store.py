@@ -54,7 +54,7 @@ HOUR_MS = 3_600_000
 _EPOCH_DAY = date(1970, 1, 1)
 OPEN_STATUSES = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
 # Engine events that also get a `system_logs` row (where `bot status` shows them).
-_LOGGED_EVENTS = ("OrderRejected", "OrderCancelled", "BotHalted", "StrategyFailed")
+_LOGGED_EVENTS = ("OrderRejected", "OrderCancelled", "CandleGap", "BotHalted", "StrategyFailed")
 _BOTS = cast(sa.Table, Bot.__table__)
 # The progress marker, on the table (not the ORM entity): no ORM bulk-update machinery per candle.
 _PROGRESS = (
