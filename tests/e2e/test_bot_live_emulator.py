@@ -478,3 +478,157 @@ def test_coins_gone_from_the_account_halt_a_running_live_bot(candle_file: Path) 
             container.close()
     finally:
         emu.stop()
+
+
+# ---------------------------------------------------------------------------- chaos suite
+# The engine runs under a shim that SIGKILLs it at a named phase of an order's life (the n-th
+# time the phase is reached); the test kills it at the phases only the exchange sees (a request
+# held in flight, accepted but unanswered). Every run ends with an undisturbed engine and is
+# compared with an undisturbed reference run under the same faults.
+
+CHAOS_SHIM = """
+import os, signal, sys
+
+PHASE, AFTER = os.environ.get("CHAOS_PHASE", ""), int(os.environ.get("CHAOS_AFTER", "1"))
+seen = 0
+
+
+def hit(name):
+    global seen
+    if name == PHASE:
+        seen += 1
+        if seen >= AFTER:
+            with open(os.environ["CHAOS_LOG"], "a") as log:
+                log.write(name + "\\n")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def after(cls, method, name):
+    original = getattr(cls, method)
+
+    def wrapper(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        hit(name)
+        return result
+
+    setattr(cls, method, wrapper)
+
+
+from aurumbotx.db.repositories.bot_store import DbBotStore
+from aurumbotx.execution.ccxt_client import CcxtExchangeClient
+
+after(DbBotStore, "save_intent", "before_send")  # intent committed, nothing sent
+after(DbBotStore, "mark_sent", "sending")  # send time committed, the request not out yet
+after(CcxtExchangeClient, "submit_order", "answered_unstored")  # answer in memory only
+after(DbBotStore, "commit_candle", "between_candles")
+after(DbBotStore, "load_state", "reconciling")  # state read, the exchange not asked yet
+
+from aurumbotx.cli.app import main
+
+main(sys.argv[1:])
+"""
+
+SHIM_PHASES = ("before_send", "sending", "answered_unstored", "between_candles")
+EXCHANGE_PHASES = ("in_flight", "accepted_unanswered")
+
+
+def chaos_engine(env: dict[str, str], shim: Path, phase: str, nth: int, log: Path):
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, str(shim), "engine", "--exit-when-idle"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={
+            **os.environ,
+            **env,
+            "CHAOS_PHASE": phase,
+            "CHAOS_AFTER": str(nth),
+            "CHAOS_LOG": str(log),
+        },
+    )
+
+
+def with_faults(emu: BinanceEmulator) -> BinanceEmulator:
+    """Every transport fault of the emulator, on the first order requests."""
+    emu.rate_limit_next(1, retry_after=1, path=ORDER)
+    emu.fail_next(1, status=418, retry_after=1, path=ORDER)
+    emu.fail_next(1, status=503, path=ORDER, method="POST")
+    emu.drop_next(1, path=ORDER, method="POST", after_processing=True)
+    return emu
+
+
+def _kill_at_the_exchange(emu: BinanceEmulator, env: dict[str, str], phase: str) -> None:
+    """Kill while the emulator holds an order request (before or after executing it)."""
+    before = len([r for r in emu.requests(ORDER) if r.method == "POST"])
+    emu.delay_next(
+        seconds=6, path=ORDER, method="POST", after_processing=phase == "accepted_unanswered"
+    )
+    proc = engine(env)
+    deadline = time.monotonic() + 90
+    while len([r for r in emu.requests(ORDER) if r.method == "POST"]) <= before:
+        assert proc.poll() is None, "the engine ended before the held request"
+        assert time.monotonic() < deadline, "no order request"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.mark.slow
+def test_chaos_kills_at_every_phase_of_an_order_lose_and_duplicate_nothing(
+    candle_file: Path, tmp_path: Path
+) -> None:
+    shim = tmp_path / "chaos_shim.py"
+    shim.write_text(CHAOS_SHIM)
+    kills_log = tmp_path / "kills.log"
+    reference_emu = with_faults(make_emulator())
+    try:
+        env = {"AURUMBOTX_EXCHANGE__BASE_URL": reference_emu.base_url, **MAINNET}
+        reference = live_bot(env, candle_file, risk=40)
+        done = engine(env)
+        assert done.wait(timeout=300) == 0, done.stderr.read() if done.stderr else ""
+        expected = bot_fills(reference)
+        assert len(expected) >= 8
+        expected_orders = len(reference_emu.orders("key-a"))
+        expected_balances = reference_emu.balances("key-a")
+    finally:
+        reference_emu.stop()
+
+    rng = random.Random(20261203)
+    runs: list[tuple[str, int]] = []
+    for phase in (*SHIM_PHASES, *EXCHANGE_PHASES):
+        emu = with_faults(make_emulator())
+        try:
+            env = {"AURUMBOTX_EXCHANGE__BASE_URL": emu.base_url, **MAINNET}
+            bot_id = live_bot(env, candle_file, risk=40)
+            nth = rng.randint(1, 4)
+            if phase in SHIM_PHASES:
+                proc = chaos_engine(env, shim, phase, nth, kills_log)
+                assert proc.wait(timeout=300) == -signal.SIGKILL, f"{phase} was never reached"
+            else:
+                _kill_at_the_exchange(emu, env, phase)
+            # The restart is killed during its reconciliation, then an engine runs to the end.
+            proc = chaos_engine(env, shim, "reconciling", 1, kills_log)
+            assert proc.wait(timeout=300) == -signal.SIGKILL
+            final = engine(env)
+            assert final.wait(timeout=300) == 0, final.stderr.read() if final.stderr else ""
+            if phase == "in_flight":
+                time.sleep(6.5)  # the request the emulator held has been processed by now
+            orders = emu.orders("key-a")
+            ids = [o.client_order_id for o in orders]
+            assert len(ids) == len(set(ids)), f"{phase}: an order executed twice"
+            assert len(orders) == expected_orders, phase
+            assert bot_fills(bot_id) == expected, f"{phase}: fills differ"
+            assert emu.balances("key-a") == expected_balances, phase
+            with sqlite3.connect(db_path()) as conn:
+                pending = conn.execute(
+                    "SELECT COUNT(*) FROM trades WHERE bot_id = ? AND status = 'PENDING'",
+                    (bot_id,),
+                ).fetchone()[0]
+            assert pending == 0, phase
+            runs.append((phase, nth))
+        finally:
+            emu.stop()
+    killed = kills_log.read_text().split()
+    assert set(SHIM_PHASES) | {"reconciling"} <= set(killed)
+    print(f"chaos: {len(runs)} runs, {len(killed) + len(EXCHANGE_PHASES)} kills: {runs}")
