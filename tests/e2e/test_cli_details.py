@@ -121,6 +121,13 @@ def test_the_largest_allowed_costs_run(candle_file: Path, tmp_path: Path) -> Non
     assert (run["fee_rate"], run["slippage_bps"]) == ("0.05", "1000")
 
 
+def test_train_refuses_an_absurd_fee_before_any_work(candle_file: Path) -> None:
+    result = run_cli("train", "--data", str(candle_file), "--fee", "0.1")
+    assert result.returncode == 2, result.output
+    assert "Invalid value for '--fee': Input should be less than or equal to 0.05" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_fee_help_says_it_is_a_fraction() -> None:
     result = run_cli("backtest", "--help")
     assert result.returncode == 0

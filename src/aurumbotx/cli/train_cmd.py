@@ -148,7 +148,9 @@ def train(
     gradient_boosting: str = typer.Option(
         "hist", "--gradient-boosting", help="hist (fast, default) or exact (the spec's)."
     ),
-    fee: float = typer.Option(0.001, "--fee", min=0.0, max=0.5, help="Fee per side (0.001)."),
+    fee: float = typer.Option(
+        0.001, "--fee", min=0.0, max=0.05, help="Fee per side, a fraction from 0 to 0.05 (0.001)."
+    ),
     report: Path | None = typer.Option(None, "--report", help="Write an HTML report."),
     n_estimators: int = typer.Option(100, "--n-estimators", min=1, hidden=True),
 ) -> None:

@@ -24,7 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aurumbotx.domain.enums import BotStatus
+from aurumbotx.domain.candles import Candle
+from aurumbotx.domain.enums import BotStatus, TradingMode
 from aurumbotx.domain.errors import (
     AurumBotXError,
     AuthenticationError,
@@ -141,6 +142,9 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
     await transition(BotStatus.RUNNING)
     history_end = getattr(handle.feed, "history_end", None)
     _log_reconnects(handle.feed, control, log, bot_id)
+    # A paper bot replaying at full speed is a batch job with no network call in its candles:
+    # they run on this thread (the feed yields between candles), saving a thread hop each.
+    inline = runner.spec.mode is TradingMode.PAPER and getattr(handle.feed, "speed", 1) is None
     last_check = time.monotonic()
     reason = "feed ended (replay finished)"
     halted = False
@@ -157,9 +161,12 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
             # an outage): exits still run on it, entries wait for fresh candles.
             late = getattr(handle.feed, "is_late", None)
             runner.engine.risk.paused = bool(late(candle)) if callable(late) else False
-            await _temporary_restarts(
-                asyncio.to_thread(runner.on_candle, candle), control, log, bot_id
+            step = (
+                _now(runner.on_candle, candle)
+                if inline
+                else asyncio.to_thread(runner.on_candle, candle)
             )
+            await _temporary_restarts(step, control, log, bot_id)
             await _publish_events(runner, publish, channel)
             if runner.failed_reason is not None:
                 # Nothing manages the bot's positions any more: halt now (they stay as they
@@ -191,6 +198,11 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
         await transition(BotStatus.STOPPING, reason)
     await transition(BotStatus.STOPPED, reason)
     return BotStatus.STOPPED
+
+
+async def _now(call: Callable[[Candle], Any], candle: Candle) -> Any:
+    """`call(candle)` on the event loop's thread (see `inline` in run_bot)."""
+    return call(candle)
 
 
 _BACKGROUND: set[asyncio.Task[Any]] = set()  # log writes in flight (kept from the collector)
