@@ -115,6 +115,12 @@ def assert_same_trades(
             ]
         assert [Decimal(t["fees"]) for t in mine] == fees
     assert Decimal(document["run"]["final_equity"]) == equity
+    run = document["run"]
+    print(  # the parity table of docs/engine.md comes from these lines (pytest -s)
+        f"parity: {run['strategy']} {','.join(run['pairs'])} {run['timeframe']} "
+        f"{run['start']}..{run['end']}: {len(trades)} trades, {len(fills)} fills, "
+        f"final equity {equity}"
+    )
 
 
 def first_entry_row(document: dict[str, Any], data: Path) -> int:
