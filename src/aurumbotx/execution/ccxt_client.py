@@ -49,6 +49,7 @@ from __future__ import annotations
 import contextlib
 import decimal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import ROUND_DOWN, Decimal
@@ -66,6 +67,7 @@ from aurumbotx.domain.errors import (
     InvalidOrderError,
     OrderNotFoundError,
     PermanentExchangeError,
+    RateLimitedError,
     TemporaryExchangeError,
 )
 from aurumbotx.domain.markets import MarketRules
@@ -94,6 +96,11 @@ _DUPLICATE = "duplicate order"  # Binance -2010 "Duplicate order sent."
 CLOCK_MARGIN_MS = 2_000
 
 
+def _refused(error: TemporaryExchangeError) -> bool:
+    """The exchange answered that it did not take the request (429/418, -1021): not in doubt."""
+    return isinstance(error, RateLimitedError) or error.message.startswith("clock out of sync")
+
+
 # ---------------------------------------------------------------------------- the client
 
 
@@ -108,9 +115,16 @@ class CcxtExchangeClient:
         retry: RetryPolicy | None = None,
         pairs: Iterable[str] = (),
         on_send: Callable[[Order], None] | None = None,
+        clock_margin_ms: int = CLOCK_MARGIN_MS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.fee_rate = fee_rate
         self._shared = shared
+        self.clock_margin_ms = clock_margin_ms
+        self._sleep = sleep
+        # Orders whose last request failed with an unknown outcome (timeout, lost connection,
+        # 5xx): none is sent again before that request can no longer execute.
+        self._in_doubt: set[str] = set()
         # Called with `order.sent_ts` set, before every order request leaves; it must persist
         # the time (a bot's store commits it) or raise, and then nothing is sent.
         self.on_send = on_send
@@ -137,6 +151,7 @@ class CcxtExchangeClient:
         retry: RetryPolicy | None = None,
         pairs: Iterable[str] = (),
         on_send: Callable[[Order], None] | None = None,
+        clock_margin_ms: int = CLOCK_MARGIN_MS,
     ) -> CcxtExchangeClient:
         """A client on the shared ccxt instance of this key (see `shared_ccxt`)."""
         shared = shared_ccxt(
@@ -147,7 +162,14 @@ class CcxtExchangeClient:
             testnet=testnet,
             timeout_seconds=timeout_seconds,
         )
-        return cls(shared, fee_rate=fee_rate, retry=retry, pairs=pairs, on_send=on_send)
+        return cls(
+            shared,
+            fee_rate=fee_rate,
+            retry=retry,
+            pairs=pairs,
+            on_send=on_send,
+            clock_margin_ms=clock_margin_ms,
+        )
 
     @property
     def exchange(self) -> Any:
@@ -177,7 +199,7 @@ class CcxtExchangeClient:
         """
         if order.sent_ts is None:
             return 0.0  # no request ever left (the time is stored before each one)
-        safe = order.sent_ts + self.recv_window_ms + CLOCK_MARGIN_MS
+        safe = order.sent_ts + self.recv_window_ms + self.clock_margin_ms
         return max(0.0, (safe - self._exchange_now()) / 1000)
 
     # ------------------------------------------------------------------ calls
@@ -315,6 +337,18 @@ class CcxtExchangeClient:
     def _lookup_or_send(self, order: Order, request: OrderRequest) -> dict[str, Any]:
         """One attempt: adopt what the exchange knows under the id, else send the order."""
         remote = self._remote(order.pair, order.client_order_id)
+        in_doubt = order.client_order_id in self._in_doubt
+        wait = self.resend_wait(order) if remote is None and in_doubt else 0.0
+        if wait > 0:
+            # An earlier attempt whose outcome is unknown (timeout, dropped answer, 5xx) may
+            # still execute: look again once it no longer can, and only then send.
+            log.warning(
+                "waiting until the last request can no longer execute",
+                client_order_id=order.client_order_id,
+                seconds=round(wait, 3),
+            )
+            self._sleep(wait)
+            remote = self._remote(order.pair, order.client_order_id)
         if remote is not None:
             log.info("order found on the exchange, adopted", client_order_id=order.client_order_id)
             return remote
@@ -329,6 +363,10 @@ class CcxtExchangeClient:
             sent: dict[str, Any] = self._once(
                 lambda ex: ex.create_order(r.pair, r.kind, r.side, r.amount, r.price, params)
             )
+        except TemporaryExchangeError as error:
+            if not _refused(error):
+                self._in_doubt.add(order.client_order_id)  # it may have executed, or may yet
+            raise
         except InvalidOrderError as error:
             if _DUPLICATE not in error.message.lower():
                 raise

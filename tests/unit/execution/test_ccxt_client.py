@@ -629,3 +629,19 @@ def test_an_entry_that_expires_partly_filled_is_booked_protected_and_told(
     (trip,) = engine.portfolio.closed
     assert (trip.exit_reason, trip.amount) == ("stop_loss", D("3.996"))
     assert client.balances()["BTC"] == D(0)
+
+
+def test_a_retry_after_an_unknown_outcome_waits_until_the_first_request_is_void(
+    emulator: BinanceEmulator, client: CcxtExchangeClient
+) -> None:
+    """A dropped request may still be executing: the retry sends only once it no longer can."""
+    emulator.drop_next(1, path=ORDER, method="POST")
+    start = time.monotonic()
+    placed = client.submit_order(buy("abx-retry"), now_ts=1)
+    waited = time.monotonic() - start
+    first, second = [r for r in emulator.requests(ORDER) if r.method == "POST"]
+    gap_ms = int(second.params["timestamp"]) - int(first.params["timestamp"])
+    assert gap_ms >= client.recv_window_ms + client.clock_margin_ms  # never while still valid
+    assert waited >= (client.recv_window_ms + client.clock_margin_ms) / 1000 - 0.05
+    assert placed.status is OrderStatus.FILLED
+    assert [o.client_order_id for o in emulator.orders(KEY)] == ["abx-retry"]

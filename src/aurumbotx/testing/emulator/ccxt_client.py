@@ -36,6 +36,7 @@ def make_exchange_client(
     attempts: int = 4,
     base_delay: float = 0.05,
     fee_rate: str = "0.001",
+    clock_margin_ms: int = 100,  # one clock (this machine's): no skew to allow for
 ) -> CcxtExchangeClient:
     """Our live client on the emulator's account `api_key` (shared ccxt instance per key)."""
     return CcxtExchangeClient.connect(
@@ -46,4 +47,5 @@ def make_exchange_client(
         timeout_seconds=timeout_seconds,
         fee_rate=Decimal(fee_rate),
         retry=RetryPolicy(attempts=attempts, base_delay=base_delay, max_delay=base_delay * 4),
+        clock_margin_ms=clock_margin_ms,
     )
