@@ -98,7 +98,7 @@ CLOCK_MARGIN_MS = 2_000
 
 def _refused(error: TemporaryExchangeError) -> bool:
     """The exchange answered that it did not take the request (429/418, -1021): not in doubt."""
-    return isinstance(error, RateLimitedError) or error.message.startswith("clock out of sync")
+    return isinstance(error, RateLimitedError) or isinstance(error.__cause__, ccxt.InvalidNonce)
 
 
 # ---------------------------------------------------------------------------- the client
