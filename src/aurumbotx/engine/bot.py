@@ -253,7 +253,7 @@ class BotRunner:
             )
         restore_live = getattr(self.exchange, "restore_open_orders", None)
         if self.spec.mode is TradingMode.LIVE and callable(restore_live):
-            restore_live(open_orders)
+            notes.extend(restore_live(open_orders))
         for fill in state.fills:
             book_fill(self._booked, fill)
         self.engine.restore(

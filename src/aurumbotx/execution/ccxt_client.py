@@ -295,7 +295,7 @@ class CcxtExchangeClient:
         order = tracked.order
         try:
             request = self._request(tracked.send)
-            remote = self._retrying(lambda: self._lookup_or_send(tracked.send, request))
+            remote = self._retrying(lambda: self._lookup_or_send(tracked, request))
         except AuthenticationError:
             raise
         except PermanentExchangeError as error:
@@ -334,8 +334,9 @@ class CcxtExchangeClient:
         price: str = self._once(lambda ex: ex.price_to_precision(pair, float(limit)))
         return OrderRequest(pair, "limit", side, amount, price, params)
 
-    def _lookup_or_send(self, order: Order, request: OrderRequest) -> dict[str, Any]:
+    def _lookup_or_send(self, tracked: TrackedOrder, request: OrderRequest) -> dict[str, Any]:
         """One attempt: adopt what the exchange knows under the id, else send the order."""
+        order = tracked.send
         remote = self._remote(order.pair, order.client_order_id)
         in_doubt = order.client_order_id in self._in_doubt
         wait = self.resend_wait(order) if remote is None and in_doubt else 0.0
@@ -356,8 +357,10 @@ class CcxtExchangeClient:
         # The request's timestamp is chosen and stored before it leaves: it bounds when the
         # exchange may still execute it (timestamp + recvWindow), which a restart relies on.
         order.sent_ts = self._exchange_now()
+        # A trigger's request is stored on its protective order (the twin has no row of its own).
+        tracked.order.sent_ts = order.sent_ts
         if self.on_send is not None:
-            self.on_send(order)
+            self.on_send(tracked.order)
         params = {**r.params, "timestamp": order.sent_ts, "recvWindow": self.recv_window_ms}
         try:
             sent: dict[str, Any] = self._once(
@@ -531,6 +534,7 @@ class CcxtExchangeClient:
             tag=order.tag,
             created_ts=ts,
             amount=order.amount,
+            sent_ts=order.sent_ts,  # an earlier trigger request may still execute: see resend_wait
         )
         tracked = TrackedOrder(order, twin)
         try:
@@ -630,14 +634,17 @@ class CcxtExchangeClient:
                 lambda ex: ex.cancel_order(None, pair, {"origClientOrderId": client_order_id})
             )
 
-    def restore_open_orders(self, orders: Iterable[Order]) -> None:
+    def restore_open_orders(self, orders: Iterable[Order]) -> list[str]:
         """Take back the open orders of a previous run (after a restart), before trading.
 
         Protective orders are held again, unless their trigger reached the exchange before
-        the crash (then it is adopted); exchange orders are polled again, their executions up
+        the crash (then it is adopted). A trigger request sent before the crash (its time is
+        stored on the protective order) may still be in flight: the exchange is asked again
+        once it can no longer execute. Exchange orders are polled again, their executions up
         to `filled_amount` counted as already booked. Orders already adopted by `fetch_order`
-        are left as they are.
+        are left as they are. Returns a note for every wait, for the bot's log.
         """
+        notes: list[str] = []
         for order in orders:
             cid = order.client_order_id
             if order.status.is_final or cid in self._tracked or cid in self._held:
@@ -646,6 +653,14 @@ class CcxtExchangeClient:
             if order.type in HELD_TYPES:
                 twin_id = trigger_client_order_id(cid)
                 remote = self._retrying(partial(self._remote, order.pair, twin_id))
+                wait = self.resend_wait(order) if remote is None else 0.0
+                if wait > 0:
+                    notes.append(
+                        f"order {cid}: its trigger {twin_id} is unknown to the exchange while "
+                        f"that request may still execute; waited {wait:.1f} s before asking again"
+                    )
+                    self._sleep(wait)
+                    remote = self._retrying(partial(self._remote, order.pair, twin_id))
                 if remote is None:
                     order.status = OrderStatus.OPEN
                     self._held[cid] = order
@@ -656,3 +671,4 @@ class CcxtExchangeClient:
                 self._apply(tracked, remote, order.updated_ts or order.created_ts)
                 continue
             self._tracked[cid] = TrackedOrder(order, order, already_booked=order.filled_amount)
+        return notes

@@ -419,6 +419,75 @@ def test_restore_adopts_a_trigger_sent_before_a_crash(
     assert len(trigger_client_order_id("x" * 36)) <= 36
 
 
+def test_restore_waits_for_a_trigger_request_still_in_flight(emulator: BinanceEmulator) -> None:
+    """A stop's trigger sent just before a crash is not fired again while it may still execute."""
+    stored: dict[str, int | None] = {}  # the database: trades.sent_ts by client order id
+
+    def on_send(order: Order) -> None:
+        stored[order.client_order_id] = order.sent_ts
+
+    crashed = make_exchange_client(
+        emulator.base_url, KEY, SECRET, timeout_seconds=1.0, on_send=on_send
+    )
+    crashed.submit_order(buy(), now_ts=1)
+    stop = make_order(
+        "abx-stop", OrderSide.SELL, OrderType.STOP_LOSS, amount="0.02497", price="39000"
+    )
+    stop.tag = "stop_loss"
+    crashed.submit_order(stop, now_ts=1)
+    emulator.delay_next(seconds=0.7, path=ORDER, method="POST")  # held before processing
+    hitting = make_candle(1, 40000, 40000, 38000, 38500)
+    in_flight = threading.Thread(target=crashed.on_candle, args=(hitting,))
+    in_flight.start()  # the trigger is on its way; the process "dies" here
+    deadline = time.monotonic() + 5
+    while "abx-stop" not in stored and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stored["abx-stop"] is not None  # stored on the protective order's own row
+
+    clear_shared_ccxt()
+    restarted = make_exchange_client(emulator.base_url, KEY, SECRET, timeout_seconds=1.0)
+    saved = make_order("abx-stop", OrderSide.SELL, OrderType.STOP_LOSS, amount="0.02497")
+    saved.price, saved.tag, saved.status = D(39000), "stop_loss", OrderStatus.OPEN
+    saved.sent_ts = stored["abx-stop"]
+    notes = restarted.restore_open_orders([saved])
+    assert len(notes) == 1
+    assert "waited" in notes[0]
+    assert saved.status is OrderStatus.FILLED  # adopted: the held request executed meanwhile
+    (fill,) = restarted.on_candle(make_candle(2, 38500, 38600, 38000, 38500))  # still below
+    assert (fill.client_order_id, fill.amount) == ("abx-stop", D("0.02497"))
+    in_flight.join()
+    sells = [o for o in emulator.orders() if o.side == "SELL"]
+    assert [o.client_order_id for o in sells] == [trigger_client_order_id("abx-stop")]
+
+
+def test_a_trigger_retried_after_an_unknown_outcome_waits(emulator: BinanceEmulator) -> None:
+    """The next candle's retry of a failed trigger waits like any order's retry does."""
+    client = make_exchange_client(emulator.base_url, KEY, SECRET, timeout_seconds=1.0, attempts=1)
+    client.submit_order(buy(), now_ts=1)
+    stop = make_order(
+        "abx-stop", OrderSide.SELL, OrderType.STOP_LOSS, amount="0.02497", price="39000"
+    )
+    client.submit_order(stop, now_ts=1)
+    emulator.drop_next(path=ORDER, method="POST")  # the trigger's only attempt: no answer
+    fills = client.on_candle(make_candle(1, 40000, 40000, 38000, 38500))
+    assert [f.client_order_id for f in fills] == ["abx-entry"]  # the stop's trigger: no answer
+    assert stop.status is OrderStatus.OPEN
+    assert stop.sent_ts is not None
+    first_ts = stop.sent_ts
+    (fill,) = client.on_candle(make_candle(2, 38500, 38600, 38000, 38500))
+    twin = trigger_client_order_id("abx-stop")
+    dropped, accepted = [
+        r
+        for r in emulator.requests(ORDER)
+        if r.method == "POST" and r.params.get("newClientOrderId") == twin
+    ]
+    assert int(dropped.params["timestamp"]) == first_ts
+    gap_ms = int(accepted.params["timestamp"]) - first_ts
+    assert gap_ms >= client.recv_window_ms + client.clock_margin_ms
+    assert fill.client_order_id == "abx-stop"
+    assert len([o for o in emulator.orders() if o.side == "SELL"]) == 1
+
+
 def test_fees_in_the_received_asset_are_converted(emulator: BinanceEmulator) -> None:
     emulator.set_fees("0.001", asset="received")  # Binance's default: a buy pays in base
     client = make_exchange_client(emulator.base_url, KEY, SECRET)

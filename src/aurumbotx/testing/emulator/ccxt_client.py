@@ -6,12 +6,14 @@ gives our live `CcxtExchangeClient` on the emulator, with short timeouts and ret
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import ccxt
 
 from aurumbotx.data.download import RetryPolicy
+from aurumbotx.domain.trading import Order
 from aurumbotx.execution.ccxt_client import CcxtExchangeClient
 from aurumbotx.execution.ccxt_factory import create_ccxt_exchange
 
@@ -37,6 +39,7 @@ def make_exchange_client(
     base_delay: float = 0.05,
     fee_rate: str = "0.001",
     clock_margin_ms: int = 100,  # one clock (this machine's): no skew to allow for
+    on_send: Callable[[Order], None] | None = None,
 ) -> CcxtExchangeClient:
     """Our live client on the emulator's account `api_key` (shared ccxt instance per key)."""
     return CcxtExchangeClient.connect(
@@ -48,4 +51,5 @@ def make_exchange_client(
         fee_rate=Decimal(fee_rate),
         retry=RetryPolicy(attempts=attempts, base_delay=base_delay, max_delay=base_delay * 4),
         clock_margin_ms=clock_margin_ms,
+        on_send=on_send,
     )
