@@ -67,7 +67,8 @@ def _new_bot(strategy: str, feed: str) -> tuple[Any, int]:
     from aurumbotx.db.engine import session_scope
     from aurumbotx.db.repositories.bots import BotRepository
     from aurumbotx.db.repositories.strategies import StrategyRepository
-    from aurumbotx.security.accounts import NewUser, create_user
+    from aurumbotx.db.repositories.users import create_user
+    from aurumbotx.security.accounts import NewUser
 
     container = build_container(get_settings())
     migrate.upgrade(container.engine)

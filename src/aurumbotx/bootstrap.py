@@ -38,6 +38,7 @@ from aurumbotx.security.ratelimit import (
     RateLimiterBackend,
     RedisRateLimiterBackend,
 )
+from aurumbotx.services.bot_feeds import parse_feed
 
 
 def connect_redis(url: str) -> redis.Redis:
@@ -174,14 +175,6 @@ _PERCENT_BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
 }
 
 
-def parse_feed(feed: str) -> tuple[str, str | None]:
-    """'live' -> ('live', None); 'replay:FILE' -> ('replay', FILE); 'replay' -> store pairs."""
-    kind, _, target = feed.partition(":")
-    if kind not in ("live", "replay") or (kind == "live" and target):
-        raise ConfigError(f"unknown feed {feed!r}: use live, replay (store pairs) or replay:FILE")
-    return kind, target or None
-
-
 def make_bot(container: Container, bot_id: int) -> BotHandle:
     """Everything one bot needs, chosen here: exchange, store, feed, risk, strategy."""
     from aurumbotx.db.engine import session_scope
@@ -189,6 +182,7 @@ def make_bot(container: Container, bot_id: int) -> BotHandle:
     from aurumbotx.db.repositories.bots import BotRepository, spec_of
     from aurumbotx.engine.bot import BotRunner
     from aurumbotx.engine.service import BotHandle
+    from aurumbotx.services.models import models_dir
     from aurumbotx.strategies.registry import create_strategy
 
     settings = container.settings
@@ -197,8 +191,7 @@ def make_bot(container: Container, bot_id: int) -> BotHandle:
         spec = spec_of(row, settings.exchange.quote_asset)
         overrides = dict(row.risk_limits or {})
         risk_percentage = row.risk_percentage
-    configure_strategies(settings)
-    strategy = create_strategy(spec.strategy, spec.parameters)
+    strategy = create_strategy(spec.strategy, spec.parameters, models_dir=models_dir(settings))
     kind, target = parse_feed(spec.feed)
     bot_store = DbBotStore(
         container.session_factory,
@@ -286,7 +279,8 @@ def _bot_feed(container: Container, spec: BotSpec, kind: str, target: str | None
     from aurumbotx.data.feed_stream import StreamingFeed
     from aurumbotx.data.feeds import PollingFeed, ReplayFeed
     from aurumbotx.data.store import CandleStore, resolve_data
-    from aurumbotx.execution.ccxt_stream import CcxtOhlcvStream, supports_ohlcv_stream
+    from aurumbotx.execution.ccxt.ohlcv import CcxtOhlcvSource
+    from aurumbotx.execution.ccxt.stream import CcxtOhlcvStream, supports_ohlcv_stream
 
     exchange = container.settings.exchange
     if kind == "replay":
@@ -302,14 +296,10 @@ def _bot_feed(container: Container, spec: BotSpec, kind: str, target: str | None
             exchange.name, base_url=exchange.base_url, timeout_seconds=exchange.timeout_seconds
         )
         return StreamingFeed(stream, spec.pairs, spec.timeframe)
-    return PollingFeed(CcxtOhlcvSource(container), spec.pairs, spec.timeframe)
-
-
-def configure_strategies(settings: Settings) -> None:
-    """Tell strategies where their resources are (the AI models directory)."""
-    from aurumbotx.strategies.ai_adaptive import AiAdaptiveStrategy
-
-    AiAdaptiveStrategy.models_dir = settings.home / "models"
+    source = CcxtOhlcvSource.create(
+        exchange.name, base_url=exchange.base_url, timeout_seconds=exchange.timeout_seconds
+    )
+    return PollingFeed(source, spec.pairs, spec.timeframe)
 
 
 def _prediction_logger(bot_id: int) -> Callable[[Any], None]:
@@ -325,32 +315,6 @@ def _prediction_logger(bot_id: int) -> Callable[[Any], None]:
     return log
 
 
-class CcxtOhlcvSource:
-    """The live feed's OHLCV source: the configured exchange through ccxt."""
-
-    def __init__(self, container: Container) -> None:
-        from aurumbotx.execution.ccxt_factory import create_ccxt_exchange
-
-        exchange = container.settings.exchange
-        self._client = create_ccxt_exchange(
-            exchange.name, base_url=exchange.base_url, timeout_seconds=exchange.timeout_seconds
-        )
-
-    def fetch_ohlcv(self, pair: str, timeframe: str, since: int, limit: int) -> list[list[float]]:
-        """Candles from `since` (ms)."""
-        from aurumbotx.execution.ccxt_errors import map_ccxt_error
-
-        try:
-            rows: list[list[float]] = self._client.fetch_ohlcv(pair, timeframe, since, limit)
-        except Exception as error:
-            raise map_ccxt_error(error) from error
-        return rows
-
-    def milliseconds(self) -> int:
-        """The exchange's clock."""
-        return int(self._client.milliseconds())
-
-
 def make_live_exchange(
     container: Container,
     spec: BotSpec,
@@ -360,10 +324,11 @@ def make_live_exchange(
     on_send: Callable[[Any], None] | None = None,
 ) -> Any:
     """The ccxt client for a live bot, with the user's decrypted exchange key."""
-    from aurumbotx.data.download import RetryPolicy
     from aurumbotx.db.engine import session_scope
     from aurumbotx.db.repositories.api_keys import ApiKeyRepository
-    from aurumbotx.execution.ccxt_client import CcxtExchangeClient
+    from aurumbotx.domain.retry import RetryPolicy
+    from aurumbotx.execution.ccxt.client import CcxtExchangeClient
+    from aurumbotx.execution.ccxt.shared import CcxtAccount
 
     exchange = container.settings.exchange
     with session_scope(container.session_factory) as session:
@@ -373,13 +338,16 @@ def make_live_exchange(
             key_id=int(str(key_id)) if key_id is not None else None,
             testnet=None if key_id is not None else exchange.testnet,
         )
-    return CcxtExchangeClient.connect(
+    account = CcxtAccount(
         exchange.name,
         credentials.api_key,
         credentials.secret,
         base_url=exchange.base_url,
         testnet=credentials.is_testnet,
         timeout_seconds=exchange.timeout_seconds,
+    )
+    return CcxtExchangeClient.connect(
+        account,
         fee_rate=exchange.fee_rate,
         retry=RetryPolicy(on_retry=on_retry),
         pairs=spec.pairs,

@@ -517,7 +517,7 @@ def after(cls, method, name):
 
 
 from aurumbotx.db.repositories.bot_store import DbBotStore
-from aurumbotx.execution.ccxt_client import CcxtExchangeClient
+from aurumbotx.execution.ccxt.client import CcxtExchangeClient
 
 after(DbBotStore, "save_intent", "before_send")  # intent committed, nothing sent
 after(DbBotStore, "mark_sent", "sending")  # send time committed, the request not out yet

@@ -136,7 +136,8 @@ async def test_paper_bot_processes_candles_pushed_over_the_websocket(
             emu.push_kline(PAIR, "1m", row(minute - 2 * TF, 123.0), closed=True)
             assert await asyncio.wait_for(task, 15) is BotStatus.STOPPED
             await eventually(lambda: emu.streams.connections() == 0, "the socket closed")
-            assert {"type": "status", "status": "running"}.items() <= published[1].items()
+            running = {"type": "BotStatusChanged", "schema_version": 1, "status": "running"}
+            assert running.items() <= published[1].items()
         finally:
             container.close()
 

@@ -17,10 +17,11 @@ from aurumbotx.db.models import OrderFill, Trade
 from aurumbotx.db.repositories.bot_store import DbBotStore
 from aurumbotx.db.repositories.bots import BotRepository, DbBotDirectory
 from aurumbotx.db.repositories.strategies import StrategyRepository
+from aurumbotx.db.repositories.users import create_user
 from aurumbotx.domain.errors import DatabaseUnavailableError
 from aurumbotx.engine import service
 from aurumbotx.engine.service import EngineService
-from aurumbotx.security.accounts import NewUser, create_user
+from aurumbotx.security.accounts import NewUser
 from aurumbotx.testing.market import write_shared_csv
 
 

@@ -22,11 +22,10 @@ from plotly.subplots import make_subplots
 
 from aurumbotx.backtest.ml_eval import Evaluation
 from aurumbotx.backtest.report import decimate
+from aurumbotx.backtest.report_plotly import figure_html
 
 MAX_SCATTER_POINTS = 5_000
 MAX_LINE_POINTS = 3_000
-_PLOT_CONFIG = {"displaylogo": False, "responsive": True}
-_TEMPLATE = "plotly_white"
 _COLOURS = {"model": "#1565c0", "buy_hold": "#7b8794", "sma_cross": "#e08a00"}
 _LABELS = {"model": "model signals", "buy_hold": "buy-and-hold", "sma_cross": "sma_cross"}
 _CSS = """
@@ -74,12 +73,12 @@ def render_training_report(evaluation: Evaluation, meta: dict[str, Any]) -> str:
         "<h2>Per fold</h2>",
         _fold_table(evaluation),
         "<h2>Predicted vs realised target</h2>",
-        _figure_html(_scatter_figure(evaluation), "prediction-scatter"),
-        _figure_html(_series_figure(evaluation), "prediction-series"),
+        figure_html(_scatter_figure(evaluation), "prediction-scatter"),
+        figure_html(_series_figure(evaluation), "prediction-series"),
         "<h2>Equity per test window</h2>",
-        _figure_html(_equity_figure(evaluation), "fold-equity"),
+        figure_html(_equity_figure(evaluation), "fold-equity"),
         "<h2>Feature importance (final model)</h2>",
-        _figure_html(_importance_figure(meta.get("feature_importance") or {}), "importance"),
+        figure_html(_importance_figure(meta.get("feature_importance") or {}), "importance"),
     ]
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
@@ -160,15 +159,6 @@ def _fold_table(evaluation: Evaluation) -> str:
             f"<td>±{fold.model.threshold:.2f}</td>{cells}</tr>"
         )
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
-
-
-def _figure_html(figure: go.Figure | None, div_id: str) -> str:
-    if figure is None:
-        return "<p>No data.</p>"
-    figure.update_layout(template=_TEMPLATE, margin={"l": 60, "r": 20, "t": 40, "b": 40})
-    return str(
-        figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOT_CONFIG)
-    )
 
 
 def _scatter_figure(evaluation: Evaluation) -> go.Figure | None:

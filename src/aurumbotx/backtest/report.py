@@ -45,7 +45,7 @@ from aurumbotx.backtest.downsample import (
     span_label,
     thin_trades,
 )
-from aurumbotx.backtest.report_plotly import deferred, plotly_scripts
+from aurumbotx.backtest.report_plotly import figure_html, plotly_scripts
 from aurumbotx.backtest.result import BacktestResult, TradeRecord
 from aurumbotx.metrics import (
     buy_and_hold_curve,
@@ -57,8 +57,6 @@ from aurumbotx.metrics import (
 TRADE_ROWS_EACH_END = 200
 # Drawn values are float32: seven significant digits are far below a pixel, at half the bytes.
 _DRAWN = "float32"
-_PLOT_CONFIG = {"displaylogo": False, "responsive": True}
-_TEMPLATE = "plotly_white"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # key -> (label, kind); kinds drive the formatting in `_format_metric`.
@@ -130,14 +128,14 @@ def render_report(result: BacktestResult) -> str:
         "<h2>Trade durations</h2>",
         sections.duration_table(tables.duration_summary(result.trades)),
         "<h2>Equity, buy and hold, drawdown</h2>",
-        _figure_html(_equity_figure(result, closes), "equity-chart"),
+        figure_html(_equity_figure(result, closes), "equity-chart", packed=True),
         "<h2>Prices, entries and exits</h2>",
-        _figure_html(_price_figure(result), "price-chart"),
+        figure_html(_price_figure(result), "price-chart", packed=True),
         "<h2>Daily and weekly P/L</h2>",
-        _figure_html(sections.period_figure(daily, weekly), "period-pnl"),
+        figure_html(sections.period_figure(daily, weekly), "period-pnl", packed=True),
         sections.period_tables(daily, weekly),
         "<h2>Monthly returns</h2>",
-        _figure_html(_monthly_figure(result), "monthly-returns"),
+        figure_html(_monthly_figure(result), "monthly-returns", packed=True),
         f"<h2>Trades ({len(result.trades)})</h2>",
         _trades_table(result.trades),
     ]
@@ -236,20 +234,6 @@ def _metrics_table(metrics: dict[str, float | int | None], quote: str) -> str:
 
 
 # -- charts ----------------------------------------------------------------------------------
-
-
-def _figure_html(figure: go.Figure | None, div_id: str) -> str:
-    if figure is None:
-        return "<p>No data.</p>"
-    figure.update_layout(template=_TEMPLATE, margin={"l": 60, "r": 20, "t": 40, "b": 40})
-    # plotly.js is in the page once (packed); each figure brings only its data and layout.
-    return deferred(
-        str(
-            figure.to_html(
-                full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOT_CONFIG
-            )
-        )
-    )
 
 
 def _price_figure(result: BacktestResult) -> go.Figure | None:

@@ -12,10 +12,16 @@ import base64
 import functools
 import gzip
 import re
+from typing import TYPE_CHECKING
 
 from plotly.offline import get_plotlyjs
 
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
 FIGURE_SCRIPT_TYPE = "text/x-plotly-figure"
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+TEMPLATE = "plotly_white"
 _SCRIPT_TAG = re.compile(r'<script(?:\s+type="text/javascript")?>')
 
 _LOADER = """
@@ -58,3 +64,18 @@ def deferred(figure_html: str) -> str:
     """A figure's HTML with its scripts left for the loader to run once plotly.js is there."""
     # plotly writes `<script>` or `<script type="text/javascript">` depending on its version.
     return _SCRIPT_TAG.sub(f'<script type="{FIGURE_SCRIPT_TYPE}">', figure_html)
+
+
+def figure_html(figure: go.Figure | None, div_id: str, *, packed: bool = False) -> str:
+    """One figure of a report page in the house look ("No data." without one).
+
+    plotly.js is in the page once; each figure brings only its data and layout. `packed`: the
+    page carries plotly.js packed (`plotly_scripts`), so the figure's scripts wait for it.
+    """
+    if figure is None:
+        return "<p>No data.</p>"
+    figure.update_layout(template=TEMPLATE, margin={"l": 60, "r": 20, "t": 40, "b": 40})
+    html = str(
+        figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOT_CONFIG)
+    )
+    return deferred(html) if packed else html

@@ -309,7 +309,7 @@ def _simulate(
     for d in data:  # mark open positions at the window's last close
         portfolio.mark(d.pair, float(d.close[d.i1 - 1]))
     warnings = (
-        [f"{len(engine.rejections)} order(s) refused; first: {engine.rejections[0].data['reason']}"]
+        [f"{len(engine.rejections)} order(s) refused; first: {engine.rejections[0].reason}"]
         if engine.rejections
         else []
     )

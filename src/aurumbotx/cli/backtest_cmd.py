@@ -3,78 +3,27 @@
 from __future__ import annotations
 
 import math
-import re
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from aurumbotx.cli.options import DATE_HELP, output_file, parse_date
-from aurumbotx.cli.state import console, decimal_option, err_console
+from aurumbotx.cli.state import console, container, decimal_option, err_console
 from aurumbotx.domain.errors import InvalidInputError
+from aurumbotx.services import backtests as backtest_service
+from aurumbotx.services.backtests import LOOKAHEAD_SAMPLE
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from aurumbotx.backtest.lookahead import LookaheadReport
     from aurumbotx.backtest.result import BacktestResult
     from aurumbotx.backtest.runner import BacktestConfig
-    from aurumbotx.strategies.base import Strategy
-
-LOOKAHEAD_SAMPLE = 10
 CHECK_SAMPLE = 200  # check-lookahead's default: a few seconds on 7 years of 1h candles
 # Above these a value is a typo (0.1 meant as 0.1 %?), not a market: refuse it.
 MAX_FEE = Decimal("0.05")
 MAX_SLIPPAGE_BPS = Decimal(1000)
-
-
-def load_inputs(
-    specs: list[str], timeframe: str | None, exchange: str
-) -> tuple[dict[str, pd.DataFrame], str, dict[str, Any]]:
-    """Candle frames by pair (files or store), their common timeframe, and known market rules."""
-    from aurumbotx.cli.state import settings
-    from aurumbotx.data.store import CandleStore, resolve_data
-
-    store = CandleStore(settings().candle_dir)
-    quote = settings().exchange.quote_asset
-    frames: dict[str, pd.DataFrame] = {}
-    rules: dict[str, Any] = {}
-    found_tf: set[str] = set()
-    for spec in specs:
-        is_file = Path(spec).expanduser().is_file()
-        frame = resolve_data(spec, store, timeframe or (None if is_file else "1h"), exchange)
-        pair = str(frame.attrs.get("pair") or pair_from_file_name(Path(spec), quote))
-        frame.attrs["pair"] = pair
-        if pair in frames:
-            raise InvalidInputError(f"{pair} given twice in --data")
-        frames[pair] = frame
-        found_tf.add(str(frame.attrs.get("timeframe") or timeframe or "1h"))
-        if not is_file:
-            rules[pair] = store.market_rules(exchange, pair)
-    if len(found_tf) > 1:
-        raise InvalidInputError(f"--data mixes timeframes ({', '.join(sorted(found_tf))})")
-    return frames, found_tf.pop(), rules
-
-
-_QUOTES = ("USDT", "USDC", "FDUSD", "TUSD", "BUSD", "USD", "EUR", "BTC", "ETH", "BNB")
-
-
-def pair_from_file_name(path: Path, quote: str) -> str:
-    """'binance_BTC-USDT_1h.csv' -> 'BTC/USDT', 'ETHUSDT-1h.zip' -> 'ETH/USDT'; else WORD/quote."""
-    tokens = [t.upper() for t in re.split(r"[-_.\s/]+", path.name) if t]
-    candidates: list[tuple[int, str]] = []
-    for i, token in enumerate(tokens):
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if nxt in _QUOTES and token.isalnum() and token != nxt:
-            candidates.append((_QUOTES.index(nxt), f"{token}/{nxt}"))
-        for q in _QUOTES:
-            if token.endswith(q) and len(token) > len(q) and token[: -len(q)].isalnum():
-                candidates.append((_QUOTES.index(q), f"{token[: -len(q)]}/{q}"))
-    if candidates:
-        return min(candidates)[1]
-    return f"{tokens[0] if tokens else 'ASSET'}/{quote}"
 
 
 def _fmt(key: str, value: float | int | None) -> str:
@@ -102,36 +51,6 @@ def summary_table(result: BacktestResult) -> Table:
     for key, value in result.metrics.items():
         table.add_row(key, _fmt(key, value))
     return table
-
-
-def _record(result: BacktestResult, strategy: Strategy) -> str | None:
-    """Count the run in the `strategies` table; a reason when it could not be recorded."""
-    from aurumbotx.cli.state import container
-    from aurumbotx.db import migrate
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.strategies import StrategyRepository
-
-    box = container()
-    engine = box.engine
-    if migrate.current(engine) != migrate.head():
-        if engine.url.get_backend_name() != "sqlite":
-            return "not recorded in the database: run `aurumbotx db upgrade` first"
-        migrate.upgrade(engine)  # the embedded database is ours to keep current
-    run = result.json_run() | {"metrics": result.json_metrics()}
-    defaults = {k: p.default for k, p in strategy.parameters.items()}
-    with session_scope(box.session_factory) as session:
-        StrategyRepository(session).record_run(
-            strategy.name,
-            strategy.description,
-            defaults,
-            run,
-            _as_float(result.metrics.get("roi_percentage")),
-        )
-    return None
-
-
-def _as_float(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
 def backtest(
@@ -181,10 +100,9 @@ def backtest(
     ),
 ) -> None:
     """Backtest a strategy on history: fees, slippage, next-open fills, no lookahead."""
-    from aurumbotx.backtest.runner import check_timeframe, run_backtest
-    from aurumbotx.strategies.ai_adaptive import AiAdaptiveStrategy
+    from aurumbotx.strategies.base import parse_params
 
-    chosen = _strategy(strategy, param, model)
+    params = dict(parse_params(param))
     config = _config(
         start,
         end,
@@ -199,49 +117,34 @@ def backtest(
     )
     # Folders are made now: a missing one must not lose a finished run.
     json_out, report = output_file(json_out, "--json"), output_file(report, "--report")
-    with console.status("loading candles"):
-        frames, tf, rules = load_inputs(data, timeframe, exchange)
-        check_timeframe(frames, tf)
-    config.market_rules = rules
-    in_sample: list[str] = []
-    if isinstance(chosen, AiAdaptiveStrategy):
-        # Before the results, so that nobody reads flattered numbers first.
-        in_sample = chosen.in_sample_warnings(frames, config.start, config.end)
-        for warning in in_sample:
-            err_console.print(f"[bold red]warning:[/] {warning}", highlight=False)
-    with console.status(f"backtesting {chosen.describe()}"):
-        result = run_backtest(chosen, frames, tf, config)
-    result.warnings[:0] = in_sample
-    if lookahead_sample:
-        _sample_lookahead(chosen, frames, result, lookahead_sample)
+    request = backtest_service.BacktestRequest(
+        strategy, tuple(data), config, timeframe, exchange, params, model, lookahead_sample
+    )
+    run = backtest_service.run_backtest(
+        container(), request, stage=console.status, on_in_sample=_in_sample_warning
+    )
+    result = run.result
+    for line in run.lookahead_clean:
+        console.print(f"lookahead check, {line}")
     console.print(summary_table(result))
     closed = len(result.closed_trades)
     console.print(
         f"trades: {closed} closed, {len(result.trades) - closed} open; "
         f"final equity {result.final_equity:,.2f} (from {result.starting_capital:,.2f})"
     )
-    for warning in result.warnings[len(in_sample) :]:
+    for warning in result.warnings[len(run.in_sample) :]:
         style = "bold red" if "LOOKAHEAD" in warning else "yellow"
         err_console.print(f"[{style}]warning:[/] {warning}", highlight=False)
     _write_outputs(result, json_out, report)
     if record:
-        problem = _record(result, chosen)
-        if problem:
-            err_console.print(f"[yellow]warning:[/] {problem}")
+        # The operator's command line acts for no user: the run is counted, owned by nobody.
+        recorded = backtest_service.record_backtest(container(), None, run)
+        if recorded.problem:
+            err_console.print(f"[yellow]warning:[/] {recorded.problem}")
 
 
-def _strategy(name: str, param: list[str], model: str | None) -> Strategy:
-    """The strategy of the command line, its parameters checked."""
-    from aurumbotx.cli.models_cmd import models_dir
-    from aurumbotx.strategies.ai_adaptive import AiAdaptiveStrategy
-    from aurumbotx.strategies.base import parse_params
-    from aurumbotx.strategies.registry import create_strategy
-
-    AiAdaptiveStrategy.models_dir = models_dir()
-    params: dict[str, object] = dict(parse_params(param))
-    if model is not None:
-        params["model"] = model
-    return create_strategy(name, params)
+def _in_sample_warning(warning: str) -> None:
+    err_console.print(f"[bold red]warning:[/] {warning}", highlight=False)
 
 
 def _config(start: str | None, end: str | None, **options: str | None) -> BacktestConfig:
@@ -279,22 +182,6 @@ def _config(start: str | None, end: str | None, **options: str | None) -> Backte
     return config
 
 
-def _sample_lookahead(
-    chosen: Strategy, frames: dict[str, pd.DataFrame], result: BacktestResult, sample: int
-) -> None:
-    """Re-check a spread sample of signals per pair; a bias becomes a loud warning."""
-    from aurumbotx.backtest.lookahead import check_lookahead
-
-    with console.status("checking a sample of signals for lookahead"):
-        for pair, frame in frames.items():
-            check = check_lookahead(chosen, frame, max_signals=sample, extra_candles=3)
-            result.run_info.setdefault("lookahead", {})[pair] = check.summary()
-            if check.biased:
-                result.warnings.append(f"{pair}: {check.summary()}")
-            else:
-                console.print(f"lookahead check, {pair}: {check.summary()}")
-
-
 def _write_outputs(result: BacktestResult, json_out: Path | None, report: Path | None) -> None:
     if json_out is not None:
         result.write_json(json_out)
@@ -328,18 +215,15 @@ def check_lookahead_cmd(
     from rich.progress import Progress
 
     from aurumbotx.backtest.lookahead import check_lookahead
-    from aurumbotx.cli.models_cmd import models_dir
-    from aurumbotx.strategies.ai_adaptive import AiAdaptiveStrategy
+    from aurumbotx.services.data import load_candles
     from aurumbotx.strategies.base import parse_params
-    from aurumbotx.strategies.registry import create_strategy
 
     if every and max_signals is not None:
         raise InvalidInputError("give --all or --max-signals, not both")
     sample = None if every else (max_signals or CHECK_SAMPLE)
-    AiAdaptiveStrategy.models_dir = models_dir()
-    chosen = create_strategy(strategy, dict(parse_params(param)))
-    frames, _, _ = load_inputs([data], timeframe, exchange)
-    (frame,) = frames.values()
+    box = container()
+    chosen = backtest_service.build_strategy(box, strategy, dict(parse_params(param)))
+    (frame,) = load_candles(box.settings, [data], timeframe, exchange).frames.values()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("re-running without the future", total=None)
 

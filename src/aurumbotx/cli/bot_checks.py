@@ -1,123 +1,19 @@
-"""What `bot start` checks before it writes anything: the feed, its candles and the timeframe.
-
-A bot row that cannot run (a replay file missing, unreadable, of another pair or timeframe)
-would end halted in the database; these checks refuse it first, with one line.
-"""
+"""The feed checks of `bot start`, now in `aurumbotx.services.bot_feeds` (kept importable)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from aurumbotx.services.bot_feeds import (
+    FeedPlan,
+    check_replay_file,
+    check_store_feed,
+    plan_feed,
+    timeframe_from_spacing,
+)
 
-from aurumbotx.domain.errors import InvalidInputError, NotFoundError
-from aurumbotx.domain.timeframes import timeframe_to_ms
-
-
-@dataclass(frozen=True)
-class FeedPlan:
-    """The timeframe a bot will use and, when it was not given, where it came from."""
-
-    timeframe: str
-    inferred_from: str | None = None
-
-
-def timeframe_from_spacing(spacing_ms: int | None, given: str | None, source: str) -> str:
-    """The given timeframe when the candles' spacing matches it, else the spacing's."""
-    from aurumbotx.data.validation import ms_to_timeframe
-
-    if spacing_ms is None:
-        if given is None:
-            raise InvalidInputError(
-                f"{source}: fewer than two candles, so no timeframe to infer: give --timeframe"
-            )
-        timeframe_to_ms(given)
-        return given
-    found = ms_to_timeframe(spacing_ms)
-    if given is None:
-        return found
-    if timeframe_to_ms(given) != spacing_ms:
-        raise InvalidInputError(
-            f"{source} holds {found} candles, not {given}: "
-            f"use --timeframe {found} or leave --timeframe out"
-        )
-    return given
-
-
-def check_replay_file(path: Path, pair: str, timeframe: str | None) -> FeedPlan:
-    """Read and validate a replay file as the engine will; its timeframe (inferred if None)."""
-    from aurumbotx.data.readers import pair_from_name, read_candle_arrays
-    from aurumbotx.data.validation import most_common_spacing, validate_arrays
-
-    source = str(path)
-    candles, _ = read_candle_arrays(path)
-    chosen = timeframe_from_spacing(most_common_spacing(candles.ts), timeframe, source)
-    validate_arrays(candles, source=source, timeframe=chosen)
-    named = pair_from_name(path)
-    if named is not None and named != pair:
-        raise InvalidInputError(f"{source} holds {named} candles, but --pairs says {pair}")
-    return FeedPlan(chosen, None if timeframe else source)
-
-
-def check_store_feed(
-    store_root: Path, exchange: str, pairs: list[str], timeframe: str | None
-) -> FeedPlan:
-    """Every pair stored at the timeframe (inferred when the store holds exactly one)."""
-    from aurumbotx.data.store import CandleStore
-
-    store = CandleStore(store_root)
-    held: dict[str, set[str]] = {p: set() for p in pairs}
-    for entry in store.entries():
-        if entry.exchange == exchange and entry.pair in held:
-            held[entry.pair].add(entry.timeframe)
-    chosen = timeframe
-    if chosen is None:
-        common = set.intersection(*held.values()) if held else set()
-        if len(common) != 1:
-            listed = ", ".join(sorted(common)) or "none"
-            raise InvalidInputError(
-                f"give --timeframe: timeframes the candle store holds for {', '.join(pairs)}: "
-                f"{listed}"
-            )
-        chosen = common.pop()
-    timeframe_to_ms(chosen)
-    missing = [p for p in pairs if chosen not in held[p]]
-    if missing:
-        raise NotFoundError(
-            f"the candle store at {store.root} has no {chosen} candles of {', '.join(missing)} "
-            f"(download with `aurumbotx download-data --pairs {' '.join(missing)} "
-            f"--timeframes {chosen}`)"
-        )
-    return FeedPlan(chosen, None if timeframe else "the candle store")
-
-
-def plan_feed(
-    kind: str,
-    target: str | None,
-    pairs: list[str],
-    timeframe: str | None,
-    *,
-    store_root: Path,
-    exchange: str,
-) -> FeedPlan:
-    """Check the feed a bot will read and settle its timeframe, before anything is written."""
-    from aurumbotx.domain.values import Pair
-
-    if kind == "live":
-        if timeframe is None:
-            raise InvalidInputError("give --timeframe (e.g. 1m, 1h) for a live feed")
-        timeframe_to_ms(timeframe)
-        return FeedPlan(timeframe)
-    if target is None:
-        return check_store_feed(store_root, exchange, pairs, timeframe)
-    path = Path(target).expanduser()
-    if path.is_file():
-        return check_replay_file(path, pairs[0], timeframe)
-    if path.exists():
-        raise InvalidInputError(f"--feed replay:{target}: not a file")
-    try:
-        stored = Pair.parse(target).symbol
-    except InvalidInputError:
-        raise NotFoundError(f"no such replay file: {target}") from None
-    if stored != pairs[0]:
-        raise InvalidInputError(f"--feed replay:{target} replays {stored}, --pairs says {pairs[0]}")
-    return check_store_feed(store_root, exchange, pairs, timeframe)
+__all__ = [
+    "FeedPlan",
+    "check_replay_file",
+    "check_store_feed",
+    "plan_feed",
+    "timeframe_from_spacing",
+]

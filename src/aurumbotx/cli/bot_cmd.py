@@ -13,35 +13,38 @@ from rich.table import Table
 
 from aurumbotx.cli.data_cmd import SpaceSeparatedListCommand
 from aurumbotx.cli.state import console, decimal_option, err_console, migrated_container
-from aurumbotx.domain.errors import InvalidInputError, NotFoundError
+from aurumbotx.domain.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from aurumbotx.bootstrap import Container
-    from aurumbotx.db.models import Bot
-    from aurumbotx.db.repositories.bots import BotOverview
+    from aurumbotx.services.bots import BotOverview
+    from aurumbotx.services.context import ServiceContext
 
 bot_app = typer.Typer(
     help="Trading bots: start, list, inspect, stop and delete.", no_args_is_help=True
 )
 
 
-def _user_id(session: Session, username: str | None) -> int:
-    from aurumbotx.db.repositories.users import UserRepository
+def _user_id(ctx: ServiceContext, username: str | None) -> int:
+    """The user named on the command line, or the only user when none is named."""
+    from aurumbotx.services.users import list_users, user_id_named
 
-    users = UserRepository(session)
     if username:
-        user = users.get_by_username(username)
-        if user is None:
-            raise NotFoundError(f"no user named {username!r} (see `aurumbotx users list`)")
-        return user.id
-    everyone = users.list()
+        return user_id_named(ctx, username)
+    everyone = list_users(ctx)
     if len(everyone) == 1:
         return everyone[0].id
     if not everyone:
         raise InvalidInputError("no user yet: create one with `aurumbotx users create`")
     raise InvalidInputError("several users exist: say whose bot it is with --user NAME")
+
+
+def _acting_user(ctx: ServiceContext, bot_id: int, username: str | None) -> int:
+    """The named user, else the bot's owner: the operator at the console acts for them."""
+    from aurumbotx.services.bots import bot_owner
+    from aurumbotx.services.users import user_id_named
+
+    return user_id_named(ctx, username) if username else bot_owner(ctx, bot_id)
 
 
 def start(
@@ -82,59 +85,42 @@ def start(
     the timeframe's candle spacing). A refusal writes nothing. Without --timeframe a replay takes
     its candles' timeframe and says so.
     """
-    from aurumbotx.domain.enums import TradingMode
+    from aurumbotx.cli.state import container as unmigrated
+    from aurumbotx.services.bots import BotRequest, create_bot, plan_bot
     from aurumbotx.strategies.base import parse_params
-    from aurumbotx.strategies.registry import create_strategy
 
-    chosen = create_strategy(strategy, dict(parse_params(param)))
-    symbols = _symbols(pairs)
-    if mode not in ("paper", "live"):
-        raise InvalidInputError(f"--mode must be paper or live, got {mode!r}")
-    values: dict[str, Any] = {
-        "capital": decimal_option(capital, "--capital", Decimal("0.00000001")),
-        "risk_percentage": decimal_option(risk, "--risk", Decimal("0.0001"), Decimal(100)),
-        "risk_limits": _risk_limits(
-            slippage_bps, stop_loss_pct, take_profit_pct, max_drawdown_pct, daily_loss_limit_pct
+    # Everything is checked before the database is even looked at.
+    plan = plan_bot(
+        unmigrated(),
+        BotRequest(
+            strategy=strategy,
+            pairs=tuple(pairs),
+            timeframe=timeframe,
+            capital=decimal_option(capital, "--capital", Decimal("0.00000001")),
+            risk_percentage=decimal_option(risk, "--risk", Decimal("0.0001"), Decimal(100)),
+            mode=mode,
+            feed=feed,
+            speed=_speed(speed),
+            parameters=dict(parse_params(param)),
+            risk_limits=_risk_limits(
+                slippage_bps, stop_loss_pct, take_profit_pct, max_drawdown_pct, daily_loss_limit_pct
+            ),
+            name=name,
         ),
-        "speed": _speed(speed),
-    }
-    plan = _plan_feed(feed, symbols, timeframe, mode)
-    if plan.inferred_from:
-        console.print(f"timeframe {plan.timeframe} (the candle spacing of {plan.inferred_from})")
-    container = migrated_container()
-    bot_id = _create_bot(
-        container,
-        user,
-        chosen,
-        values
-        | {
-            "name": name or f"{chosen.name} {' '.join(symbols)} {plan.timeframe}",
-            "strategy": strategy,
-            "pairs": symbols,
-            "timeframe": plan.timeframe,
-            "mode": TradingMode(mode).value,
-            "feed": feed,
-        },
     )
-    console.print(f"bot {bot_id} created: {chosen.describe()} on {', '.join(symbols)} ({mode})")
+    if plan.timeframe_inferred_from:
+        console.print(
+            f"timeframe {plan.timeframe} (the candle spacing of {plan.timeframe_inferred_from})"
+        )
+    container = migrated_container()
+    bot = create_bot(container, _user_id(container, user), plan)
+    console.print(f"bot {bot.id} created: {plan.described} on {', '.join(plan.pairs)} ({mode})")
     if detach:
         console.print("registered: `aurumbotx engine` will run it")
         return
-    _run_engine(container, only={bot_id})
-    if _print_status(container, bot_id) == "halted":
+    _run_engine(container, only={bot.id})
+    if _print_status(container, bot.user_id, bot.id) == "halted":
         raise typer.Exit(1)
-
-
-def _symbols(pairs: list[str]) -> list[str]:
-    """--pairs as unified symbols, each once."""
-    from aurumbotx.domain.values import Pair
-
-    symbols = [Pair.parse(p).symbol for value in pairs for p in value.split(",") if p.strip()]
-    if not symbols:
-        raise InvalidInputError("--pairs names no pair")
-    if len(set(symbols)) != len(symbols):
-        raise InvalidInputError("--pairs lists a pair twice")
-    return symbols
 
 
 def _speed(speed: str) -> str:
@@ -165,77 +151,6 @@ def _risk_limits(
                 decimal_option(value, f"--{key.replace('_', '-')}", Decimal(0), Decimal(100))
             )
     return limits
-
-
-def _local_exchange(base_url: str | None) -> bool:
-    """The exchange endpoint is on this machine (the emulator), so no real money is at stake."""
-    from ipaddress import ip_address
-    from urllib.parse import urlsplit
-
-    host = urlsplit(base_url).hostname if base_url else None
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _plan_feed(feed: str, symbols: list[str], timeframe: str | None, mode: str) -> Any:
-    """The checked feed and the bot's timeframe (see `aurumbotx.cli.bot_checks`)."""
-    from aurumbotx.bootstrap import parse_feed
-    from aurumbotx.cli.bot_checks import plan_feed
-    from aurumbotx.cli.state import settings
-
-    kind, target = parse_feed(feed)
-    if target is not None and len(symbols) != 1:
-        raise InvalidInputError("--feed replay:FILE replays one pair; give exactly one --pairs")
-    config = settings()
-    if mode == "live" and kind != "live" and not _local_exchange(config.exchange.base_url):
-        raise InvalidInputError(
-            "a live bot trades real money on live data: use --feed live (a replay through live "
-            "orders is allowed only against a local exchange: `aurumbotx emulator`)"
-        )
-    return plan_feed(
-        kind,
-        target,
-        symbols,
-        timeframe,
-        store_root=config.candle_dir,
-        exchange=config.exchange.name,
-    )
-
-
-def _create_bot(container: Container, user: str | None, chosen: Any, values: dict[str, Any]) -> int:
-    """Insert the bot once its owner (and, live, their exchange key) is known to exist."""
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.bots import BotRepository, live_key_exists
-    from aurumbotx.db.repositories.strategies import StrategyRepository
-
-    exchange = container.settings.exchange
-    with session_scope(container.session_factory) as session:
-        owner = _user_id(session, user)
-        if values["mode"] == "live" and not live_key_exists(
-            session, owner, exchange.name, exchange.testnet
-        ):
-            net = "testnet" if exchange.testnet else "mainnet"
-            raise InvalidInputError(
-                f"a live bot needs an active {exchange.name} {net} API key: add one with "
-                "`aurumbotx keys add`"
-            )
-        defaults = {k: p.default for k, p in chosen.parameters.items()}
-        strategy_row = StrategyRepository(session).get_or_create(
-            chosen.name, chosen.description, defaults
-        )
-        row = BotRepository(session).create(
-            user_id=owner,
-            strategy_id=strategy_row.id,
-            parameters=dict(chosen.params),
-            **values,
-        )
-        return row.id
 
 
 def _run_engine(
@@ -277,16 +192,9 @@ def _run_engine(
 
 
 def _request_stop_all(container: Container, tasks: dict[int, Any]) -> None:
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.bots import BotRepository
-    from aurumbotx.domain.enums import BotStatus
+    from aurumbotx.services.bots import request_stop
 
-    with session_scope(container.session_factory) as session:
-        repo = BotRepository(session)
-        for bot_id in tasks:
-            row = repo.get(bot_id)
-            if BotStatus(row.status) in (BotStatus.RUNNING, BotStatus.RECONCILING):
-                repo.set_status(row, BotStatus.STOPPING, "stop requested (signal)")
+    request_stop(container, tasks, "stop requested (signal)")
 
 
 def list_bots(
@@ -295,13 +203,14 @@ def list_bots(
     """List bots: id, owner, what it trades, status, equity, P/L (equity - capital), last candle."""
     from rich import box
 
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.bots import list_overviews
+    from aurumbotx.services import bots
+    from aurumbotx.services.users import user_id_named
 
     container = migrated_container()
-    with session_scope(container.session_factory) as session:
-        owner = _user_id(session, user) if user else None
-        rows = list_overviews(session, owner)
+    if user:
+        rows = bots.list_bots(container, user_id_named(container, user))
+    else:
+        rows = bots.list_all_bots(container)
     if not rows:
         console.print("no bots yet: start one with `aurumbotx bot start`")
         return
@@ -339,16 +248,20 @@ def _when(ts: int | None) -> str:
     return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
 
 
-def status(bot_id: int = typer.Argument(..., help="The bot's id.")) -> None:
+def status(
+    bot_id: int = typer.Argument(..., help="The bot's id."),
+    user: str | None = typer.Option(None, "--user", "-u", help="As this user (default: owner)."),
+) -> None:
     """A bot's status, equity, positions, orders and last errors."""
-    _print_status(migrated_container(), bot_id)
+    container = migrated_container()
+    _print_status(container, _acting_user(container, bot_id, user), bot_id)
 
 
-def _print_status(container: Container, bot_id: int) -> str:
-    from aurumbotx.db.repositories.bots import bot_summary
+def _print_status(container: Container, user_id: int, bot_id: int) -> str:
+    from aurumbotx.services.bots import bot_status
 
-    summary = bot_summary(container.session_factory, bot_id)
-    row: Bot = summary["bot"]
+    summary = bot_status(container, user_id, bot_id)
+    row = summary.bot
     console.print(
         f"bot {row.id} [bold]{row.status}[/]"
         + (f" ({row.status_reason})" if row.status_reason else "")
@@ -356,52 +269,42 @@ def _print_status(container: Container, bot_id: int) -> str:
         f"capital {row.capital:,.2f}; last candle {_when(row.last_candle_ts)} UTC"
     )
     console.print(
-        f"equity {summary['equity']:,.4f}, cash {summary['cash']:,.4f}, "
-        f"closed trades {summary['closed_trades']}, realised P/L {summary['realised']:,.4f}, "
-        f"fees {summary['fees']:,.4f}"
+        f"equity {summary.equity:,.4f}, cash {summary.cash:,.4f}, "
+        f"closed trades {summary.closed_trades}, realised P/L {summary.realised:,.4f}, "
+        f"fees {summary.fees:,.4f}"
     )
-    if summary["positions"]:
+    if summary.positions:
         table = Table("pair", "amount", "entry price", "entry (UTC)")
-        for pos in summary["positions"]:
-            table.add_row(
-                pos["pair"], str(pos["amount"]), str(pos["entry_price"]), _when(pos["entry_ts"])
-            )
+        for pos in summary.positions:
+            table.add_row(pos.pair, str(pos.amount), str(pos.entry_price), _when(pos.entry_ts))
         console.print(table)
-    if summary["open_orders"]:
+    if summary.open_orders:
         table = Table("client order id", "pair", "side", "type", "status", "amount", "price")
-        for o in summary["open_orders"]:
+        for o in summary.open_orders:
             table.add_row(
                 o.client_order_id, o.pair, o.side, o.type, o.status, str(o.amount), str(o.price)
             )
         console.print(table)
-    for line in summary["errors"]:
+    for line in summary.errors:
         err_console.print(f"[yellow]{line}[/]")
     return str(row.status)
 
 
-def stop(bot_id: int = typer.Argument(..., help="The bot's id.")) -> None:
+def stop(
+    bot_id: int = typer.Argument(..., help="The bot's id."),
+    user: str | None = typer.Option(None, "--user", "-u", help="As this user (default: owner)."),
+) -> None:
     """Ask a bot to stop after its current candle (stops it at once when nothing runs it)."""
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.bots import BotRepository
-    from aurumbotx.domain.enums import BotStatus
+    from aurumbotx.services.bots import StopOutcome, stop_bot
 
     container = migrated_container()
-    with session_scope(container.session_factory) as session:
-        repo = BotRepository(session)
-        row = repo.get(bot_id)
-        current = BotStatus(row.status)
-        if current in (BotStatus.STOPPED, BotStatus.HALTED):
-            console.print(f"bot {bot_id} is already {current}")
-            return
-        if row.owner is None:
-            if current is not BotStatus.STOPPING:
-                repo.set_status(row, BotStatus.STOPPING, "stop requested")
-            repo.set_status(row, BotStatus.STOPPED, "stopped while no engine ran it")
-            console.print(f"bot {bot_id} stopped")
-            return
-        if current is not BotStatus.STOPPING:
-            repo.set_status(row, BotStatus.STOPPING, "stop requested")
-    console.print(f"bot {bot_id}: stop requested; its engine stops it after the current candle")
+    done = stop_bot(container, _acting_user(container, bot_id, user), bot_id)
+    if done.outcome is StopOutcome.ALREADY:
+        console.print(f"bot {bot_id} is already {done.status}")
+    elif done.outcome is StopOutcome.STOPPED:
+        console.print(f"bot {bot_id} stopped")
+    else:
+        console.print(f"bot {bot_id}: stop requested; its engine stops it after the current candle")
 
 
 def delete(
@@ -414,6 +317,7 @@ def delete(
         "--force",
         help="Delete a live bot that still holds coins or open orders (they stay on the exchange).",
     ),
+    user: str | None = typer.Option(None, "--user", "-u", help="As this user (default: owner)."),
 ) -> None:
     """Delete a created, stopped or halted bot (a running one must be stopped first).
 
@@ -423,12 +327,11 @@ def delete(
     figures go; `performance_daily` keeps its days. Export first if you want them by bot:
     `aurumbotx bot trades ID --csv FILE`.
     """
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.bots import delete_bot
+    from aurumbotx.services.bots import delete_bot
 
     container = migrated_container()
-    with session_scope(container.session_factory) as session:
-        done = delete_bot(session, bot_id, purge=purge, force=force)
+    owner = _acting_user(container, bot_id, user)
+    done = delete_bot(container, owner, bot_id, purge=purge, force=force)
     if purge:
         console.print(f"bot {bot_id} ({done.name}) deleted with its {done.orders_deleted} orders")
     elif not done.orders_kept:

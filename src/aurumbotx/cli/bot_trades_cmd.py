@@ -15,7 +15,7 @@ from aurumbotx.cli.state import console, migrated_container
 from aurumbotx.domain.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from aurumbotx.db.repositories.bots import BotTrades, TradeRecord
+    from aurumbotx.services.bots import BotTrades, TradeRecord
 
 TRADE_COLUMNS = (
     "pair",
@@ -36,18 +36,18 @@ def trades(
     csv_out: str | None = typer.Option(
         None, "--csv", metavar="FILE|-", help="Also write every trade at full precision as CSV."
     ),
+    user: str | None = typer.Option(None, "--user", "-u", help="As this user (default: owner)."),
 ) -> None:
     """A bot's trades (round trips): entry, exit, amount, P/L, fees, exit reason; totals.
 
     Oldest first; a position still open shows no exit or P/L. P/L is net of both fees, P/L %
     is of the entry cost. The table rounds; --csv FILE (or - for stdout) keeps every digit.
     """
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.bots import bot_trades
+    from aurumbotx.cli.bot_cmd import _acting_user
+    from aurumbotx.services.bots import bot_trades
 
     container = migrated_container()
-    with session_scope(container.session_factory) as session:
-        result = bot_trades(session, bot_id)
+    result = bot_trades(container, _acting_user(container, bot_id, user), bot_id)
     if csv_out == "-":
         _write_trades_csv(result.trades, None)
         return
@@ -99,8 +99,6 @@ def _write_trades_csv(records: list[TradeRecord], path: Path | None) -> None:
 
 def _print_trades(result: BotTrades) -> None:
     """The trades table and its totals line."""
-    from aurumbotx.db.repositories.bots import ZERO
-
     if not result.trades:
         console.print(f"bot {result.bot_id} has no trades yet")
         return
@@ -134,15 +132,15 @@ def _print_trades(result: BotTrades) -> None:
         console.print(f"bot {result.bot_id}, {result.trades[0].pair}:")
     console.print(table)
     results = [r.profit_loss for r in result.trades if r.profit_loss is not None]
-    total = sum(results, ZERO)
+    total = sum(results, Decimal(0))
     won = sum(1 for p in results if p > 0)
     lost = sum(1 for p in results if p < 0)
-    share = total / result.capital * 100 if result.capital else ZERO
+    share = total / result.capital * 100 if result.capital else Decimal(0)
     console.print(
         f"total: {len(results)} closed ({won} won, {lost} lost), "
         f"{len(result.trades) - len(results)} open; P/L {total:+,.4f} "
         f"({share:+.2f} % of capital {result.capital:,.2f}); "
-        f"fees {sum((r.fees for r in result.trades), ZERO):,.4f}"
+        f"fees {sum((r.fees for r in result.trades), Decimal(0)):,.4f}"
     )
 
 

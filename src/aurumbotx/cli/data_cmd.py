@@ -15,16 +15,13 @@ from rich.table import Table
 from typer.core import TyperCommand
 
 from aurumbotx.cli.options import DATE_HELP, date_ms
-from aurumbotx.cli.state import console, migrated_container, settings
+from aurumbotx.cli.state import console, container, settings
 from aurumbotx.cli.tables import list_table
-from aurumbotx.domain.errors import CandleValidationError, InvalidInputError
+from aurumbotx.domain.errors import InvalidInputError
+from aurumbotx.services import data as data_service
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from aurumbotx.bootstrap import Container
     from aurumbotx.data.download import DownloadResult
-    from aurumbotx.data.store import CandleStore
 
 data_app = typer.Typer(help="Candle store: list and import candle files.", no_args_is_help=True)
 
@@ -60,12 +57,6 @@ class SpaceSeparatedListCommand(TyperCommand):
 def _split(values: Sequence[str] | None) -> list[str]:
     # Also accept commas: --pairs BTC/USDT,ETH/USDT.
     return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
-
-
-def _store() -> CandleStore:
-    from aurumbotx.data.store import CandleStore
-
-    return CandleStore(settings().candle_dir)
 
 
 def _summary_table(exchange: str, results: list[DownloadResult]) -> Table:
@@ -109,8 +100,8 @@ def download_data(
     """Download candles into the store; only what is missing, resumable after an interruption."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from aurumbotx.data.download import DownloadProgress, RetryPolicy, download_many
-    from aurumbotx.execution.ccxt_factory import create_ccxt_exchange
+    from aurumbotx.data.download import DownloadProgress
+    from aurumbotx.execution.ccxt.ohlcv import CcxtOhlcvSource
 
     symbols, frames = _split(pairs), _split(timeframes) or ["1h"]
     if not symbols:
@@ -120,14 +111,16 @@ def download_data(
         raise InvalidInputError(f"--until {until} is not after --since {since}")
     config = settings().exchange
     name = (exchange or config.name).strip().lower()
-    client = create_ccxt_exchange(
+    client = CcxtOhlcvSource.create(
         name, base_url=config.base_url, timeout_seconds=config.timeout_seconds
+    )
+    request = data_service.DownloadRequest(
+        name, tuple(symbols), tuple(frames), start, stop, retries
     )
 
     def on_retry(attempt: int, error: Exception, delay: float) -> None:
         console.print(f"retry {attempt} in {delay:.1f} s: {error}", highlight=False, soft_wrap=True)
 
-    store = _store()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
         tasks: dict[tuple[str, str], Any] = {}
@@ -140,21 +133,12 @@ def download_data(
             total = p.fetched if p.done else max(p.expected, p.fetched)
             bar.update(tasks[key], completed=p.fetched, total=total)
 
-        results = download_many(
-            client,
-            store,
-            symbols,
-            frames,
-            since=start,
-            until=stop,
-            exchange_name=name,
-            progress=on_progress,
-            retry=RetryPolicy(attempts=retries, on_retry=on_retry),
+        outcome = data_service.download_history(
+            container(), client, request, on_progress=on_progress, on_retry=on_retry
         )
-    console.print(_summary_table(name, results))
-    rules = len(store.all_market_rules(name))
+    console.print(_summary_table(name, list(outcome.results)))
     console.print(
-        f"store: {store.root} ({rules} market rules of {name} saved)",
+        f"store: {outcome.store_root} ({outcome.market_rules} market rules of {name} saved)",
         highlight=False,
         soft_wrap=True,
     )
@@ -165,11 +149,10 @@ def list_data() -> None:
     """List the stored candle series: exchange, pair, timeframe, range, rows, gaps."""
     from aurumbotx.data.frames import format_ms
 
-    store = _store()
-    entries = store.entries()
-    if not entries:
+    listing = data_service.list_data(container())
+    if not listing.series:
         console.print(
-            f"no candles in {store.root} yet: fetch some with `aurumbotx download-data` "
+            f"no candles in {listing.root} yet: fetch some with `aurumbotx download-data` "
             "or `aurumbotx data import`",
             highlight=False,
             soft_wrap=True,
@@ -185,7 +168,7 @@ def list_data() -> None:
         "gaps",
         ids=("exchange", "pair", "timeframe", "rows"),
     )
-    for e in entries:
+    for e in listing.series:
         gaps = f"{e.gaps} ({e.missing} missing)" if e.gaps else "0"
         table.add_row(
             e.exchange,
@@ -215,53 +198,27 @@ def import_data(
     db: bool = typer.Option(False, "--db", help="Also load the candles into market_data."),
 ) -> None:
     """Import a candle file into the store (validated; --repair fixes what can be fixed)."""
-    from aurumbotx.data.readers import pair_from_name, read_candles
-
     if file is None:
         raise InvalidInputError("give the file to import: aurumbotx data import FILE --pair X/Y")
-    symbol = pair or pair_from_name(file)
-    if symbol is None:
-        raise InvalidInputError("give the file's pair: --pair BTC/USDT")
-    # Check the database before touching the store, so that a failure changes nothing.
-    container = migrated_container() if db else None
-    try:
-        frame, report = read_candles(file, timeframe=timeframe, pair=symbol, repair=repair)
-    except CandleValidationError as error:
-        if not repair and error.row is not None:
-            error.message += "; --repair drops such rows"
-            error.args = (error.message,)
-        raise
-    for line in report.lines():
+    request = data_service.ImportRequest(
+        file, pair, timeframe, exchange, repair=repair, to_database=db
+    )
+    result = data_service.import_candles(container(), request)
+    for line in result.report:
         console.print(line, highlight=False, soft_wrap=True)
-    store = _store()
-    result = store.merge(symbol, report.timeframe, frame, exchange)
     console.print(
-        f"imported {len(frame)} {frame.attrs['pair']} {report.timeframe} candles into "
-        f"{store.path(symbol, report.timeframe, exchange)}: {result.added} new, "
-        f"{result.rows} stored",
+        f"imported {result.candles} {result.pair} {result.timeframe} candles into "
+        f"{result.path}: {result.added} new, {result.rows} stored",
         highlight=False,
         soft_wrap=True,
     )
-    if container is not None:
-        _load_into_db(container, store, exchange, frame)
-
-
-def _load_into_db(
-    container: Container, store: CandleStore, exchange: str, frame: pd.DataFrame
-) -> None:
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.market_data import MarketDataRepository
-
-    symbol, timeframe = frame.attrs["pair"], frame.attrs["timeframe"]
-    with session_scope(container.session_factory) as session:
-        repo = MarketDataRepository(session)
-        repo.register_pair(symbol, exchange, store.market_rules(exchange, symbol))
-        inserted = repo.bulk_load(symbol, timeframe, frame)
-    console.print(
-        f"database: {inserted} new candles in market_data ({len(frame) - inserted} already there)",
-        highlight=False,
-        soft_wrap=True,
-    )
+    if result.database_added is not None:
+        console.print(
+            f"database: {result.database_added} new candles in market_data "
+            f"({result.candles - result.database_added} already there)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""`aurumbotx keys add | list`: exchange API keys, encrypted at rest, never printed."""
+"""`aurumbotx keys add | list | delete`: exchange API keys, encrypted at rest, never printed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aurumbotx.cli.tables import list_table
 from aurumbotx.domain.errors import InvalidInputError
 
 keys_app = typer.Typer(
-    help="Exchange API keys: add and list (stored encrypted).", no_args_is_help=True
+    help="Exchange API keys: add, list and delete (stored encrypted).", no_args_is_help=True
 )
 
 
@@ -38,47 +38,53 @@ def add(
 ) -> None:
     """Store an exchange key pair for a user, encrypted with AURUMBOTX_SECURITY__ENCRYPTION_KEY."""
     from aurumbotx.cli.bot_cmd import _user_id
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.api_keys import ApiKeyRepository, mask
+    from aurumbotx.services.keys import add_key
 
     container = migrated_container()
     api_key, secret = _read_pair(from_stdin)
-    with session_scope(container.session_factory) as session:
-        owner = _user_id(session, user)
-        row = ApiKeyRepository(session, container.secret_box).add(
-            owner, exchange, api_key, secret, testnet=testnet
-        )
-        console.print(
-            f"key {row.id} stored for user {owner}: {exchange}"
-            f"{' testnet' if testnet else ''}, {mask(api_key)} (encrypted)"
-        )
+    owner = _user_id(container, user)
+    key = add_key(container, owner, exchange, api_key, secret, testnet=testnet)
+    console.print(
+        f"key {key.id} stored for user {owner}: {exchange}"
+        f"{' testnet' if testnet else ''}, {key.masked_key} (encrypted)"
+    )
 
 
 @keys_app.command("list")
 def list_keys(user: str | None = typer.Option(None, "--user", "-u", help="Whose keys.")) -> None:
     """List a user's keys (masked)."""
     from aurumbotx.cli.bot_cmd import _user_id
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.api_keys import ApiKeyRepository
+    from aurumbotx.services.keys import list_keys as listed
 
     container = migrated_container()
     table = list_table(
         "id", "exchange", "testnet", "key", "active", "last used (UTC)", ids=("id", "exchange")
     )
-    with session_scope(container.session_factory) as session:
-        repo = ApiKeyRepository(session, container.secret_box)
-        rows = repo.list(_user_id(session, user))
-        for row in rows:
-            used = row.last_used.strftime("%Y-%m-%d %H:%M") if row.last_used else "-"
-            table.add_row(
-                str(row.id),
-                row.exchange,
-                str(row.is_testnet),
-                repo.masked_key(row),
-                str(row.is_active),
-                used,
-            )
-    console.print(table if rows else "no keys: add one with `aurumbotx keys add`")
+    keys = listed(container, _user_id(container, user))
+    for key in keys:
+        used = key.last_used.strftime("%Y-%m-%d %H:%M") if key.last_used else "-"
+        table.add_row(
+            str(key.id), key.exchange, str(key.testnet), key.masked_key, str(key.active), used
+        )
+    console.print(table if keys else "no keys: add one with `aurumbotx keys add`")
+
+
+@keys_app.command("delete")
+def delete(
+    key_id: int = typer.Argument(..., help="The key's id (see `aurumbotx keys list`)."),
+    user: str | None = typer.Option(None, "--user", "-u", help="Whose key."),
+) -> None:
+    """Delete one of a user's keys (refused while a bot uses it)."""
+    from aurumbotx.cli.bot_cmd import _user_id
+    from aurumbotx.services.keys import delete_key
+
+    container = migrated_container()
+    owner = _user_id(container, user)
+    key = delete_key(container, owner, key_id)
+    console.print(
+        f"key {key.id} deleted for user {owner}: {key.exchange}"
+        f"{' testnet' if key.testnet else ''}, {key.masked_key}"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -3,45 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from aurumbotx.cli.state import console, container, settings
+from aurumbotx.cli.state import console, container
 from aurumbotx.cli.tables import list_table
-
-if TYPE_CHECKING:
-    from aurumbotx.bootstrap import Container
+from aurumbotx.services import models as model_service
 
 models_app = typer.Typer(
     help="Trained models: list them, show one, activate one per pair and timeframe.",
     no_args_is_help=True,
 )
-
-
-def models_dir() -> Path:
-    """Where model versions live: <AURUMBOTX_HOME>/models."""
-    return settings().home / "models"
-
-
-def ready_container(strict: bool = True) -> Container | None:
-    """The container with an up-to-date schema (the embedded SQLite one is upgraded here).
-
-    Not up to date and not SQLite: InvalidInputError when `strict`, else None.
-    """
-    from aurumbotx.db import migrate
-
-    box = container()
-    if migrate.current(box.engine) != migrate.head():
-        if box.engine.url.get_backend_name() == "sqlite":
-            migrate.upgrade(box.engine)  # the embedded database is ours to keep current
-        elif strict:
-            migrate.ensure_current(box.engine)
-        else:
-            return None
-    return box
 
 
 _MODEL_IDS = ("version", "pair", "tf", "active")
@@ -57,13 +31,7 @@ def list_models(
     timeframe: str | None = typer.Option(None, "--timeframe", "-t", help="Only this timeframe."),
 ) -> None:
     """List trained models, newest first; a version is its training time (UTC)."""
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.models import ModelRepository, row_summary
-
-    box = ready_container()
-    assert box is not None  # noqa: S101 - strict mode raises instead
-    with session_scope(box.session_factory) as session:
-        rows = [row_summary(r) for r in ModelRepository(session).list(pair, timeframe)]
+    rows = model_service.list_models(container(), pair, timeframe)
     if not rows:
         console.print("no models yet: train one with `aurumbotx train --data PAIR_OR_FILE`")
         return
@@ -73,14 +41,14 @@ def list_models(
     )
     for r in rows:
         table.add_row(
-            r["version"],
-            r["model_name"],
-            r["pair"] or "?",
-            r["timeframe"] or "?",
-            str(r["horizon"] or "?"),
-            _pct(r["accuracy"]),
-            _pct(r["f1_score"]),
-            "yes" if r["is_active"] else "",
+            r.version,
+            r.model_name,
+            r.pair or "?",
+            r.timeframe or "?",
+            str(r.horizon or "?"),
+            _pct(r.accuracy),
+            _pct(r.f1_score),
+            "yes" if r.is_active else "",
         )
     console.print(table)
 
@@ -91,15 +59,12 @@ def show_model(
     as_json: bool = typer.Option(False, "--json", help="Print the whole meta.json."),
 ) -> None:
     """Show a model: data, target, weights, threshold, walk-forward scores, libraries."""
-    from aurumbotx.ml.artifact import read_meta
-    from aurumbotx.ml.registry import read_active
-
-    meta = read_meta(models_dir(), version)
+    details = model_service.show_model(container(), version)
+    meta = details.meta
     if as_json:
         console.print_json(json.dumps(meta, default=str))
         return
-    active = read_active(models_dir()).get(f"{meta['pair']} {meta['timeframe']}") == version
-    console.print(_details(meta, active))
+    console.print(_details(meta, details.active))
     overall = meta.get("walk_forward", {}).get("overall", {})
     table = Table("out of sample (all folds)", "value", title_justify="left")
     for key, value in overall.items():
@@ -142,10 +107,7 @@ def activate(
     version: str = typer.Argument(..., help="Model version to make active for its pair."),
 ) -> None:
     """Make a model the active one of its pair and timeframe (the previous one is deactivated)."""
-    from aurumbotx.db.repositories.models import activate_model
-
-    box = ready_container()
-    assert box is not None  # noqa: S101 - strict mode raises instead
-    row, previous = activate_model(box.session_factory, models_dir(), version)
+    done = model_service.activate_model(container(), version)
+    previous = done.previous
     was = f" (was {previous})" if previous and previous != version else ""
-    console.print(f"active model for {row.pair} {row.timeframe}: {version}{was}")
+    console.print(f"active model for {done.pair} {done.timeframe}: {version}{was}")

@@ -6,7 +6,6 @@ and the other commands start fast. `register` also attaches `aurumbotx models ..
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,20 +13,14 @@ import typer
 from rich.table import Table
 
 from aurumbotx.cli import models_cmd
-from aurumbotx.cli.backtest_cmd import load_inputs
 from aurumbotx.cli.options import DATE_HELP, output_file, parse_date
-from aurumbotx.cli.state import console, err_console
-from aurumbotx.domain.errors import InvalidInputError, NoDataError
+from aurumbotx.cli.state import console, container, err_console
+from aurumbotx.services import models as model_service
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from aurumbotx.backtest.ml_eval import Evaluation
     from aurumbotx.ml.artifact import ModelArtifact
-    from aurumbotx.ml.dataset import Dataset
-    from aurumbotx.ml.walkforward import TrainingConfig
 
-MAX_NAME = 50  # ai_model_performance.model_name is VARCHAR(50)
 _ROWS = (
     ("directional_accuracy", "directional accuracy", "pct"),
     ("signal_rows", "BUY/SELL signals", "int"),
@@ -82,50 +75,23 @@ def fold_table(evaluation: Evaluation) -> Table:
     return table
 
 
-def _window(frame: pd.DataFrame, start: str | None, end: str | None) -> pd.DataFrame:
-    first = parse_date(start, "--from")
-    last = parse_date(end, "--to", end_of_day=True)
-    if first and last and last <= first:
-        raise InvalidInputError("--to must be after --from")
-    index = frame.index
-    i0 = int(index.searchsorted(first, side="left")) if first else 0
-    i1 = int(index.searchsorted(last, side="right")) if last else len(frame)
-    if i1 - i0 < 2:
-        raise NoDataError(f"no candles between {start or 'the start'} and {end or 'the end'}")
-    return frame.iloc[i0:i1]
-
-
-def _evaluate(dataset: Dataset, pair: str, timeframe: str, config: TrainingConfig) -> Evaluation:
+def _evaluate(prepared: model_service.PreparedTraining) -> Evaluation:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from aurumbotx.backtest.ml_eval import evaluate
-
+    folds = prepared.config.folds
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task("walk-forward", total=config.folds)
+        task = bar.add_task("walk-forward", total=folds)
 
         def on_progress(fold: int, stage: str) -> None:
             if stage == "done":
                 bar.advance(task)
             else:
-                bar.update(task, description=f"fold {fold}/{config.folds}: {stage}")
+                bar.update(task, description=f"fold {fold}/{folds}: {stage}")
 
-        result = evaluate(dataset, pair, timeframe, config, on_progress)
+        result = model_service.evaluate_model(prepared, on_progress)
         bar.update(task, description="walk-forward done")
     return result
-
-
-def _record(artifact: ModelArtifact, path: Path) -> str | None:
-    """Add the model's row to ai_model_performance; a reason when it could not be recorded."""
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.models import ModelRepository
-
-    box = models_cmd.ready_container(strict=False)
-    if box is None:
-        return "not recorded in the database: run `aurumbotx db upgrade` first"
-    with session_scope(box.session_factory) as session:
-        ModelRepository(session).add(artifact, path)
-    return None
 
 
 def train(
@@ -155,34 +121,40 @@ def train(
     n_estimators: int = typer.Option(100, "--n-estimators", min=1, hidden=True),
 ) -> None:
     """Train the ensemble: walk-forward evaluation, then a final model on all the data."""
-    from aurumbotx.ml.artifact import save_artifact
-    from aurumbotx.ml.dataset import build_dataset
-    from aurumbotx.ml.splits import make_splits
-    from aurumbotx.ml.target import TargetSpec
-
-    spec = TargetSpec(horizon=horizon, vol_window=vol_window, scale=scale)
-    config = _config(name, folds, gradient_boosting, n_estimators, fee)
+    request = model_service.TrainRequest(
+        data=data,
+        timeframe=timeframe,
+        exchange=exchange,
+        start=parse_date(start, "--from"),
+        end=parse_date(end, "--to", end_of_day=True),
+        horizon=horizon,
+        vol_window=vol_window,
+        scale=scale,
+        name=name,
+        folds=folds,
+        gradient_boosting=gradient_boosting,
+        fee=fee,
+        n_estimators=n_estimators,
+    )
+    model_service.training_config(name, folds, gradient_boosting, n_estimators, fee)
     report = output_file(report, "--report")  # before minutes of training, not after
     with console.status("loading candles and computing features"):
-        frames, tf, _ = load_inputs([data], timeframe, exchange)
-        ((pair, frame),) = frames.items()
-        dataset = build_dataset(_window(frame, start, end), spec)
+        prepared = model_service.prepare_training(container(), request)
+    dataset = prepared.dataset
     console.print(
-        f"{pair} {tf}: {len(dataset.candles):,} candles, {int(dataset.labelled.sum()):,} "
-        f"labelled rows; target horizon {horizon}, volatility window {vol_window}, scale {scale}"
+        f"{prepared.pair} {prepared.timeframe}: {len(dataset.candles):,} candles, "
+        f"{int(dataset.labelled.sum()):,} labelled rows; target horizon {horizon}, "
+        f"volatility window {vol_window}, scale {scale}"
     )
-    # Refuse too little data before any progress bar or fitting (the splits are cheap).
-    make_splits(dataset.rows, horizon, config.folds, config.test_fraction)
-    evaluation = _evaluate(dataset, pair, tf, config)
+    evaluation = _evaluate(prepared)
     console.print(fold_table(evaluation))
     for warning in evaluation.warnings:
         err_console.print(f"[bold red]warning:[/] {warning}", highlight=False)
-    artifact = _final_model(dataset, pair, tf, name.strip(), config, evaluation)
-    path = save_artifact(artifact, models_cmd.models_dir())
-    console.print(f"model {artifact.version} saved to {path}")
-    problem = _record(artifact, path)
-    if problem:
-        err_console.print(f"[yellow]warning:[/] {problem}")
+    artifact = _final_model(prepared, evaluation)
+    saved = model_service.save_model(container(), artifact)
+    console.print(f"model {artifact.version} saved to {saved.path}")
+    if saved.problem:
+        err_console.print(f"[yellow]warning:[/] {saved.problem}")
     if report is not None:
         from aurumbotx.backtest.ml_report import write_training_report
 
@@ -192,51 +164,14 @@ def train(
     console.print(f"activate it with: aurumbotx models activate {artifact.version}")
 
 
-def _config(
-    name: str, folds: int, gradient_boosting: str, n_estimators: int, fee: float
-) -> TrainingConfig:
-    """The training settings of the command line, checked."""
-    from aurumbotx.ml.ensemble import GRADIENT_BOOSTING_CHOICES
-    from aurumbotx.ml.walkforward import TrainingConfig
-
-    if gradient_boosting not in GRADIENT_BOOSTING_CHOICES:
-        raise InvalidInputError(
-            f"--gradient-boosting must be hist or exact, not {gradient_boosting!r}"
-        )
-    if not name.strip() or len(name) > MAX_NAME:
-        raise InvalidInputError(f"--name must be 1 to {MAX_NAME} characters")
-    return TrainingConfig(
-        folds=folds, gradient_boosting=gradient_boosting, n_estimators=n_estimators, fee_rate=fee
-    )
-
-
-def _final_model(
-    dataset: Dataset,
-    pair: str,
-    timeframe: str,
-    name: str,
-    config: TrainingConfig,
-    evaluation: Evaluation,
-) -> ModelArtifact:
-    from aurumbotx.ml.training import build_artifact
-    from aurumbotx.ml.walkforward import train_final
-
+def _final_model(prepared: model_service.PreparedTraining, evaluation: Evaluation) -> ModelArtifact:
     with console.status("final model: tuning on the last validation tail") as status:
-        fitted = train_final(
-            dataset, config, on_stage=lambda text: status.update(f"final model: {text}")
+        artifact = model_service.final_model(
+            prepared, evaluation, on_stage=lambda text: status.update(f"final model: {text}")
         )
-    weights = ", ".join(f"{k} {v:.1f}" for k, v in fitted.ensemble.weights.items())
-    console.print(f"final model: weights {weights}; threshold ±{fitted.threshold:.2f}")
-    return build_artifact(
-        fitted,
-        dataset,
-        pair=pair,
-        timeframe=timeframe,
-        name=name,
-        config=config,
-        metrics=evaluation.to_dict(),
-        trained_at=datetime.now(UTC).replace(microsecond=0),
-    )
+    weights = ", ".join(f"{k} {v:.1f}" for k, v in artifact.meta["weights"].items())
+    console.print(f"final model: weights {weights}; threshold ±{artifact.meta['threshold']:.2f}")
+    return artifact
 
 
 def register(app: typer.Typer) -> None:

@@ -37,32 +37,25 @@ def create(
     ),
 ) -> None:
     """Create a user; the password is prompted for (or read with --password-stdin)."""
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.security.accounts import NewUser, create_user
+    from aurumbotx.services.users import check_new_user, register_user
 
     # Validate what was typed, and the database, before asking for a password.
-    NewUser.validated(username, email, "x" * 8)
-    factory = migrated_container().session_factory
-    request = NewUser.validated(username, email, _read_password(password_stdin))
-    with session_scope(factory) as session:
-        user = create_user(session, request)
-        console.print(f"created user {user.username} (id {user.id}, {user.email})")
+    check_new_user(username, email)
+    container = migrated_container()
+    user = register_user(container, username, email, _read_password(password_stdin))
+    console.print(f"created user {user.username} (id {user.id}, {user.email})")
 
 
 @app.command("list")
 def list_users() -> None:
     """List users (id, username, email, created)."""
-    from aurumbotx.db.engine import session_scope
-    from aurumbotx.db.repositories.users import UserRepository
+    from aurumbotx.services.users import list_users as listed
 
-    with session_scope(migrated_container().session_factory) as session:
-        users = UserRepository(session).list()
-        table = list_table(
-            "id", "username", "email", "created (UTC)", "trades", ids=("id", "username")
-        )
-        for user in users:
-            created = user.created_at.strftime("%Y-%m-%d %H:%M") if user.created_at else ""
-            table.add_row(str(user.id), user.username, user.email, created, str(user.total_trades))
+    users = listed(migrated_container())
+    table = list_table("id", "username", "email", "created (UTC)", "trades", ids=("id", "username"))
+    for user in users:
+        created = user.created_at.strftime("%Y-%m-%d %H:%M") if user.created_at else ""
+        table.add_row(str(user.id), user.username, user.email, created, str(user.total_trades))
     if not users:
         console.print("no users yet: create one with `aurumbotx users create`")
     else:

@@ -1,8 +1,8 @@
-"""Incremental candle downloads through ccxt into the candle store, and market rules.
+"""Incremental candle downloads from an exchange (a `HistorySource`) into the candle store.
 
 `download_candles` fetches only what the store lacks: everything after the last stored candle
 and, when `since` is earlier than the first stored candle, the stretch before it. It pages
-through `fetch_ohlcv` 1000 candles at a time (ccxt's throttler spaces the calls), retries
+through `fetch_ohlcv` 1000 candles at a time (the exchange client spaces the calls), retries
 temporary errors with backoff (a 429's Retry-After is waited out), drops the still-open last
 candle, and merges into the store atomically every few pages, so an interrupted run keeps what
 it fetched and the next run resumes from there. Gaps inside the stored range are exchange
@@ -13,50 +13,54 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
-import ccxt
 import numpy as np
 
+from aurumbotx.data.feeds import OhlcvSource
 from aurumbotx.data.frames import CandleArrays, format_ms
 from aurumbotx.data.store import CandleStore
 from aurumbotx.data.validation import find_gaps
-from aurumbotx.domain.errors import (
-    ExchangeError,
-    InvalidInputError,
-    NoDataError,
-    TemporaryExchangeError,
-)
+from aurumbotx.domain.errors import ExchangeError, InvalidInputError, NoDataError
 from aurumbotx.domain.markets import MarketRules
+from aurumbotx.domain.retry import RetryPolicy
 from aurumbotx.domain.timeframes import timeframe_to_ms
 from aurumbotx.domain.values import Pair
-from aurumbotx.execution.ccxt_errors import with_retries
 
 PAGE_LIMIT = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How temporary exchange errors are retried."""
+class HistorySource(OhlcvSource, Protocol):
+    """An exchange's candle history and spot markets (`execution/ccxt/ohlcv.py` is the real one).
 
-    attempts: int = 5
-    base_delay: float = 1.0
-    max_delay: float = 30.0
-    sleep: Callable[[float], None] | None = None
-    on_retry: Callable[[int, TemporaryExchangeError, float], None] | None = None
+    Every call makes one request and raises our `ExchangeError` tree only; the download
+    retries temporary errors itself, under its `RetryPolicy`.
+    """
 
-    def call(self, fn: Callable[[], Any]) -> Any:
-        """Run `fn` under this policy."""
-        extra: dict[str, Any] = {"sleep": self.sleep} if self.sleep is not None else {}
-        return with_retries(
-            fn,
-            attempts=self.attempts,
-            base_delay=self.base_delay,
-            max_delay=self.max_delay,
-            on_retry=self.on_retry,
-            **extra,
-        )
+    @property
+    def name(self) -> str:
+        """The exchange's id ('binance'), the store's default exchange name."""
+        ...
+
+    @property
+    def markets(self) -> dict[str, MarketRules] | None:
+        """The rules of the loaded spot markets by symbol; None before `load_markets`."""
+        ...
+
+    @property
+    def timeframes(self) -> tuple[str, ...]:
+        """The candle timeframes the exchange offers (empty when it does not say)."""
+        ...
+
+    def load_markets(self) -> dict[str, MarketRules]:
+        """Load the markets and return the spot markets' rules."""
+        ...
+
+    def fetch_ohlcv(
+        self, pair: str, timeframe: str, since: int, limit: int, until: int | None = None
+    ) -> list[list[float]]:
+        """Up to `limit` candles from `since` (ms), none opening after `until` (inclusive)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,65 +91,20 @@ class DownloadResult:
     ranges: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _clean_decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    if not number.is_finite() or number <= 0:
-        return None
-    # "0.01000000" -> 0.01, but 10 stays 10 (normalize() would give 1E+1).
-    return number.normalize() if number != number.to_integral_value() else number.quantize(1)
-
-
-def market_rules_from_ccxt(market: dict[str, Any], precision_is_tick: bool = True) -> MarketRules:
-    """MarketRules of a ccxt market; Binance filters are read as exact decimal strings."""
-    filters = {f.get("filterType"): f for f in (market.get("info") or {}).get("filters") or []}
-    price = filters.get("PRICE_FILTER", {})
-    lot = filters.get("LOT_SIZE", {})
-    notional = filters.get("NOTIONAL") or filters.get("MIN_NOTIONAL") or {}
-    precision = market.get("precision") or {}
-    limits = market.get("limits") or {}
-
-    def tick(value: Any) -> Decimal | None:
-        # ccxt's TICK_SIZE mode gives grid sizes; DECIMAL_PLACES mode gives a digit count.
-        if value is None:
-            return None
-        return _clean_decimal(value if precision_is_tick else Decimal(1).scaleb(-int(value)))
-
-    return MarketRules(
-        symbol=str(market["symbol"]),
-        price_tick=_clean_decimal(price.get("tickSize")) or tick(precision.get("price")),
-        amount_step=_clean_decimal(lot.get("stepSize")) or tick(precision.get("amount")),
-        min_amount=_clean_decimal(lot.get("minQty"))
-        or _clean_decimal((limits.get("amount") or {}).get("min")),
-        min_notional=_clean_decimal(notional.get("minNotional") or notional.get("notional"))
-        or _clean_decimal((limits.get("cost") or {}).get("min")),
-    )
-
-
 def load_markets(
-    exchange: ccxt.Exchange,
+    exchange: HistorySource,
     store: CandleStore | None = None,
     exchange_name: str | None = None,
     retry: RetryPolicy | None = None,
 ) -> dict[str, MarketRules]:
     """Load the exchange's spot markets (with retries) and save their rules in the store."""
-    name = exchange_name or str(exchange.id)
+    name = exchange_name or exchange.name
     try:
-        markets = (retry or RetryPolicy()).call(exchange.load_markets)
+        rules = (retry or RetryPolicy()).call(exchange.load_markets)
     except ExchangeError as error:
         error.message = f"cannot load the markets of {name}: {error.message}"
         error.args = (error.message,)
         raise
-    precision_is_tick = getattr(exchange, "precisionMode", ccxt.TICK_SIZE) == ccxt.TICK_SIZE
-    rules = {
-        symbol: market_rules_from_ccxt(market, precision_is_tick)
-        for symbol, market in markets.items()
-        if market.get("spot")
-    }
     if store is not None:
         store.save_market_rules(name, rules.values())
     return rules
@@ -170,7 +129,7 @@ class _Download:
 
     def __init__(
         self,
-        exchange: ccxt.Exchange,
+        exchange: HistorySource,
         store: CandleStore,
         result: DownloadResult,
         name: str,
@@ -247,10 +206,10 @@ class _Download:
         error.args = (error.message,)
 
 
-def _check_market(exchange: ccxt.Exchange, symbol: str, timeframe: str, name: str) -> None:
+def _check_market(exchange: HistorySource, symbol: str, timeframe: str, name: str) -> None:
     if symbol not in (exchange.markets or {}):
         raise InvalidInputError(f"unknown pair {symbol} on {name}")
-    timeframes = getattr(exchange, "timeframes", None) or {}
+    timeframes = exchange.timeframes
     if timeframes and timeframe not in timeframes:
         raise InvalidInputError(
             f"{name} has no {timeframe} candles (it offers {', '.join(timeframes)})"
@@ -258,20 +217,17 @@ def _check_market(exchange: ccxt.Exchange, symbol: str, timeframe: str, name: st
 
 
 def _page_fetcher(
-    exchange: ccxt.Exchange, symbol: str, timeframe: str, since: int, stop: int
+    exchange: HistorySource, symbol: str, timeframe: str, since: int, stop: int
 ) -> Callable[[], list[list[float]]]:
     def fetch() -> list[list[float]]:
         # `until` becomes Binance's endTime (inclusive): never past the requested range.
-        page: list[list[float]] = exchange.fetch_ohlcv(
-            symbol, timeframe, since=since, limit=PAGE_LIMIT, params={"until": stop - 1}
-        )
-        return page
+        return exchange.fetch_ohlcv(symbol, timeframe, since, PAGE_LIMIT, until=stop - 1)
 
     return fetch
 
 
 def download_candles(
-    exchange: ccxt.Exchange,
+    exchange: HistorySource,
     store: CandleStore,
     pair: str,
     timeframe: str,
@@ -285,14 +241,14 @@ def download_candles(
     now_ms: Callable[[], int] | None = None,
 ) -> DownloadResult:
     """Fetch the closed candles of [since, until) that the store lacks; returns a summary."""
-    name = exchange_name or str(exchange.id)
+    name = exchange_name or exchange.name
     symbol = Pair.parse(pair).symbol
     step = timeframe_to_ms(timeframe)
     policy = retry or RetryPolicy()
     if exchange.markets is None:
         load_markets(exchange, store, name, policy)
     _check_market(exchange, symbol, timeframe, name)
-    now = now_ms() if now_ms is not None else int(exchange.milliseconds())
+    now = now_ms() if now_ms is not None else exchange.milliseconds()
     end = min(until, now) if until is not None else now
     bounds = store.bounds(symbol, timeframe, name)
     if bounds is None and since is None:
@@ -326,14 +282,14 @@ def _summarise(result: DownloadResult, store: CandleStore, exchange: str, step: 
 
 
 def download_many(
-    exchange: ccxt.Exchange,
+    exchange: HistorySource,
     store: CandleStore,
     pairs: Iterable[str],
     timeframes: Iterable[str],
     **kwargs: Any,
 ) -> list[DownloadResult]:
     """Download every pair x timeframe, checking all pairs against the markets first."""
-    name = kwargs.get("exchange_name") or str(exchange.id)
+    name = kwargs.get("exchange_name") or exchange.name
     policy = kwargs.get("retry") or RetryPolicy()
     symbols = [Pair.parse(p).symbol for p in pairs]
     frames = list(timeframes)

@@ -62,6 +62,8 @@ class OhlcvStreamSource(Protocol):
 class StreamingFeed:
     """Live candles from a websocket, closed only, gaps back-filled by REST, reconnecting."""
 
+    speed: float | None = 1.0  # real time (CandleFeed)
+
     def __init__(
         self,
         source: OhlcvStreamSource,

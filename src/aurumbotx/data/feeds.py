@@ -41,9 +41,34 @@ def is_late(candle: Candle, timeframe_ms: int, now_ms: int) -> bool:
 
 
 class CandleFeed(Protocol):
-    """Closed candles of a bot's pairs, oldest first."""
+    """Closed candles of a bot's pairs, oldest first: what the engine service needs of a feed."""
 
-    stale: bool
+    @property
+    def stale(self) -> bool:
+        """No new candle for a while: entries pause until the feed catches up."""
+        ...
+
+    @property
+    def history_end(self) -> int | None:
+        """Open time of the newest history candle (warm-up, not traded); None: no such history.
+
+        A live feed starts with recent history and knows it once its first batch arrived.
+        """
+        ...
+
+    @property
+    def speed(self) -> float | None:
+        """Times faster than real time; None: as fast as possible (a replay run as a batch)."""
+        ...
+
+    @property
+    def health(self) -> FeedHealth | None:
+        """A live feed's connection record (lost connections are logged); None for a replay."""
+        ...
+
+    def is_late(self, candle: Candle) -> bool:
+        """The candle closed more than a timeframe ago (stale data: exits only, no entries)."""
+        ...
 
     def stream(self) -> AsyncIterator[Candle]:
         """Yield candles until the feed ends (replay) or is closed (live)."""
@@ -65,11 +90,17 @@ class ReplayFeed:
         self.timeframe_ms = timeframe_to_ms(timeframe)
         self.speed = speed
         self.stale = False
+        self.history_end: int | None = None  # every candle is traded unless the bot did it
+        self.health: FeedHealth | None = None  # a replay never loses a connection
         merged: list[tuple[int, int, Candle]] = []
         for order, (pair, frame) in enumerate(frames.items()):
             merged += [(c.ts, order, c) for c in _candles(pair, frame)]
         merged.sort(key=lambda item: (item[0], item[1]))
         self.candles = [c for _, _, c in merged]
+
+    def is_late(self, candle: Candle) -> bool:
+        """Never: a replay plays history as if it were live."""
+        return False
 
     async def stream(self) -> AsyncIterator[Candle]:
         """Every candle; sleeps between candle times when a speed factor is set."""
@@ -121,6 +152,8 @@ class FeedHealth:
 
 class PollingFeed:
     """Live candles by REST polling, closed only, gaps back-filled, errors retried."""
+
+    speed: float | None = 1.0  # real time (CandleFeed)
 
     def __init__(
         self,

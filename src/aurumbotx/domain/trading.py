@@ -1,4 +1,4 @@
-"""Orders, fills, signals and engine events: the vocabulary of backtest, paper and live trading.
+"""Orders, fills and signals: the vocabulary of backtest, paper and live trading.
 
 Amounts and prices are Decimal. Times are epoch milliseconds (`ts`) inside the engine's hot path
 and become tz-aware datetimes at its edges (reports, database, API).
@@ -6,7 +6,7 @@ and become tz-aware datetimes at its edges (reports, database, API).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
@@ -61,26 +61,6 @@ class Signal:
         self.take_profit = take_profit
         self.confidence = confidence
         self.data = data
-
-
-@dataclass(slots=True)
-class OrderIntent:
-    """What the engine wants before the risk manager has sized and checked it.
-
-    For an entry, `amount` None means "size it" (risk manager: risk percentage, exposure,
-    cash). For an exit, `amount` None means "the whole position".
-    """
-
-    pair: str
-    side: OrderSide
-    type: OrderType
-    tag: str
-    ts: int  # close time of the candle that produced it (ms)
-    amount: Decimal | None = None
-    price: Decimal | None = None  # limit price, or trigger price of a stop / take-profit
-    stop_loss: Decimal | None = None
-    take_profit: Decimal | None = None
-    signal: Signal | None = None
 
 
 @dataclass(slots=True, init=False)
@@ -199,16 +179,6 @@ class Fill:
         self.tag = tag
         self.order_type = order_type
         self.trade_id = trade_id
-
-
-@dataclass(slots=True)
-class EngineEvent:
-    """Something that happened in the engine, in the past tense (OrderFilled, RiskRejected...)."""
-
-    kind: str
-    ts: int
-    pair: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True, init=False)

@@ -31,8 +31,16 @@ import pandas as pd
 from aurumbotx.domain.candles import CANDLE_COLUMNS, INDEX_NAME, Candle
 from aurumbotx.domain.enums import BotStatus, OrderStatus, TradingMode
 from aurumbotx.domain.errors import AurumBotXError, DataError
+from aurumbotx.domain.events import (
+    CandleGap,
+    Event,
+    OrderFilled,
+    SignalGenerated,
+    StrategyFailed,
+    owned,
+)
 from aurumbotx.domain.timeframes import timeframe_to_ms
-from aurumbotx.domain.trading import ZERO, EngineEvent, Fill, Order, RoundTrip, Signal
+from aurumbotx.domain.trading import ZERO, Fill, Order, RoundTrip, Signal
 from aurumbotx.domain.values import float_to_decimal, money_arithmetic
 from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import OrderRouter, OrderStore
@@ -89,7 +97,7 @@ class CandleResult:
     round_trips: list[RoundTrip]
     equity: Decimal
     balances: dict[str, Decimal] | None
-    events: list[EngineEvent]
+    events: list[Event]  # owned: bot and user id filled in
 
 
 class BotStore(OrderStore, Protocol):
@@ -164,7 +172,7 @@ class BotRunner:
         store: BotStore,
         risk: RiskManager,
         *,
-        listener: Callable[[EngineEvent], None] | None = None,
+        listener: Callable[[Event], None] | None = None,
         on_record: Callable[[Any], None] | None = None,
         max_strategy_failures: int = 3,
         balance_check_seconds: float = 300.0,
@@ -193,7 +201,7 @@ class BotRunner:
         self._live: dict[str, LiveSignals | bool] = {}
         self.on_record = on_record
         self.last_candle_ts: dict[str, int | None] = dict.fromkeys(spec.pairs, spec.last_candle_ts)
-        self._events: list[EngineEvent] = []
+        self._events: list[Event] = []
         self.reconciled = False
         # A strategy that fails on this many candles in a row halts the bot: its positions
         # would otherwise go unmanaged for ever.
@@ -225,10 +233,11 @@ class BotRunner:
         notes: list[str] = []
         state = self.store.load_state()
         open_orders = list(state.open_orders)
-        restore_paper = getattr(self.exchange, "restore", None)
-        if self.spec.mode is TradingMode.PAPER and callable(restore_paper):
+        if self.spec.mode is TradingMode.PAPER:
             # The simulated account is ours: what was not committed never happened.
-            restore_paper(state.paper_balances or {self.spec.quote: self.spec.capital}, open_orders)
+            self.exchange.restore(
+                state.paper_balances or {self.spec.quote: self.spec.capital}, open_orders
+            )
         for order in state.pending_orders:
             known = self.exchange.fetch_order(order.client_order_id)
             wait = self.exchange.resend_wait(order) if known is None else 0.0
@@ -251,9 +260,8 @@ class BotRunner:
             notes.append(
                 f"order {order.client_order_id}: adopted from the exchange ({known.status})"
             )
-        restore_live = getattr(self.exchange, "restore_open_orders", None)
-        if self.spec.mode is TradingMode.LIVE and callable(restore_live):
-            notes.extend(restore_live(open_orders))
+        if self.spec.mode is TradingMode.LIVE:
+            notes.extend(self.exchange.restore_open_orders(open_orders))
         for fill in state.fills:
             book_fill(self._booked, fill)
         self.engine.restore(
@@ -266,7 +274,7 @@ class BotRunner:
         self.failed_reason = self.check_books()
         return notes
 
-    def _gap(self, pair: str, last: int, ts: int) -> EngineEvent:
+    def _gap(self, pair: str, last: int, ts: int) -> CandleGap:
         """A CandleGap event: candles the feed never delivered (the exchange has none).
 
         A live feed back-fills from the exchange before it moves on, so what still lacks here
@@ -279,7 +287,10 @@ class BotRunner:
             f"{pair}: {missing} {self.spec.timeframe} candle(s) missing ({when} UTC), none on the "
             "exchange; trading on the candles that exist"
         )
-        return EngineEvent("CandleGap", ts, pair, {"reason": reason, "missing": missing})
+        spec = self.spec
+        return CandleGap(
+            ts=ts, bot_id=spec.id, user_id=spec.user_id, pair=pair, missing=missing, reason=reason
+        )
 
     # ------------------------------------------------------------------ books
     def check_books(self) -> str | None:
@@ -346,6 +357,8 @@ class BotRunner:
         if last is not None and candle.ts > last + self.timeframe_ms:
             self._events.append(self._gap(pair, last, candle.ts))
         signal = self.signal(pair, candle)
+        if signal is not None:
+            self._events.append(self._signalled(pair, candle, signal))
         before = {o.client_order_id: o for o in self._engine_orders(pair)}
         self.router.sent.clear()
         closed_before = len(self.engine.portfolio.closed)
@@ -355,7 +368,7 @@ class BotRunner:
         touched.update({cid: o for cid, o in self._awaiting.items() if o.pair == pair})
         for order in self.router.sent:
             touched[order.client_order_id] = order
-        fills = [e.data["fill"] for e in self._events if e.kind == "OrderFilled"]
+        fills = [e.fill for e in self._events if isinstance(e, OrderFilled)]
         for fill in fills:
             book_fill(self._booked, fill)
         result = CandleResult(
@@ -458,7 +471,10 @@ class BotRunner:
         )
         self.strategy_failures += 1
         ts = int(history.ts[history.size - 1])
-        self._events.append(EngineEvent("StrategyFailed", ts, pair, {"reason": reason}))
+        spec = self.spec
+        self._events.append(
+            StrategyFailed(ts=ts, bot_id=spec.id, user_id=spec.user_id, pair=pair, reason=reason)
+        )
         if self.strategy_failures >= self.max_strategy_failures:
             self.failed_reason = (
                 f"strategy {name!r} failed on {self.strategy_failures} candles in a row "
@@ -477,11 +493,24 @@ class BotRunner:
             return None
         return cast(LiveSignals, source)
 
-    def _collect(self, event: EngineEvent) -> None:
-        self._events.append(event)
+    def _signalled(self, pair: str, candle: Candle, signal: Signal) -> SignalGenerated:
+        spec = self.spec
+        return SignalGenerated(
+            ts=candle.ts + self.timeframe_ms - 1,  # the candle's close, as the engine's `now`
+            bot_id=spec.id,
+            user_id=spec.user_id,
+            pair=pair,
+            enter=signal.enter,
+            exit=signal.exit,
+            confidence=signal.confidence,
+        )
+
+    def _collect(self, event: Event) -> None:
+        """The engine's events, stamped with their owner (the engine core knows neither id)."""
+        self._events.append(owned(event, bot_id=self.spec.id, user_id=self.spec.user_id))
 
     @property
-    def last_events(self) -> list[EngineEvent]:
+    def last_events(self) -> list[Event]:
         """The events of the last processed candle."""
         return self._events
 

@@ -33,12 +33,21 @@ from aurumbotx.domain.enums import (
     TAKE_PROFIT,
     is_final_status,
 )
-from aurumbotx.domain.trading import ZERO, EngineEvent, Fill, Order, OrderTag, RoundTrip, Signal
+from aurumbotx.domain.events import (
+    BotHalted,
+    Event,
+    OrderCancelled,
+    OrderFilled,
+    OrderRejected,
+    RiskLimitHit,
+    TradeClosed,
+)
+from aurumbotx.domain.trading import ZERO, Fill, Order, OrderTag, RoundTrip, Signal
 from aurumbotx.engine.orders import Exchange, OrderRouter, client_order_id
 from aurumbotx.engine.portfolio import Portfolio
 from aurumbotx.risk.manager import RiskManager
 
-Listener = Callable[[EngineEvent], None]
+Listener = Callable[[Event], None]
 
 
 class TradingEngine:
@@ -69,7 +78,7 @@ class TradingEngine:
         self.pending_entries: dict[str, Order] = {}
         self.pending_exits: dict[str, Order] = {}
         self.protective: dict[str, list[Order]] = {}
-        self.rejections: list[EngineEvent] = []
+        self.rejections: list[OrderRejected | RiskLimitHit] = []
         self._watch_equity = risk.limits.watches_equity
         # Whether an entry fill gets protective orders without the signal asking for them.
         self._protects = any(
@@ -110,7 +119,7 @@ class TradingEngine:
             reason = self.risk.on_equity(now, self.portfolio.equity())
             if reason is not None:
                 self.halted_at = now
-                self._emit("BotHalted", now, pair, {"reason": reason})
+                self._emit(BotHalted(ts=now, pair=pair, reason=reason))
         if signal is None or signal.enter == signal.exit:
             return  # no signal, or both an entry and an exit: ignored
         position = self.portfolio.positions.get(pair)
@@ -155,7 +164,11 @@ class TradingEngine:
             rules=rules,
         )
         if not decision.approved:
-            self._reject(now, pair, OrderTag.ENTRY, decision.reason or "refused")
+            self._refused(
+                RiskLimitHit(
+                    ts=now, pair=pair, tag=OrderTag.ENTRY, reason=decision.reason or "refused"
+                )
+            )
             return
         order = Order(
             client_order_id=client_order_id(self.bot_id, pair, candle.ts, OrderTag.ENTRY),
@@ -186,7 +199,7 @@ class TradingEngine:
         if entry is not None and not is_final_status(entry.status):
             self.router.cancel(entry, now)  # the rest of a partly filled entry
             self._cancelled(now, pair, entry, "cancelled before the exit")
-        self.risk.check_exit(amount=amount, now_ts=now)
+        self.risk.record_exit(now)
         order = Order(
             client_order_id=client_order_id(self.bot_id, pair, candle_ts, OrderTag.EXIT),
             pair=pair,
@@ -222,14 +235,16 @@ class TradingEngine:
             if (entry is None or is_final_status(entry.status)) and self._wants_protection(signal):
                 self._protect(pair, position.entry_price, candle.ts, signal)
             if self.listener is not None:
-                self._emit("OrderFilled", fill.ts, pair, {"fill": fill})
+                self._emit(OrderFilled(ts=fill.ts, pair=pair, fill=fill))
             return
         self._settled(self.pending_exits, pair, fill)
         if fill.tag in (OrderTag.STOP_LOSS, OrderTag.TAKE_PROFIT):
             self.protective.pop(pair, None)
         trip = self.portfolio.apply_fill(fill, reason=_EXIT_REASONS.get(fill.tag, "signal"))
         if self.listener is not None:
-            self._emit("OrderFilled", fill.ts, pair, {"fill": fill, "round_trip": trip})
+            self._emit(OrderFilled(ts=fill.ts, pair=pair, fill=fill))
+            if trip is not None:
+                self._emit(TradeClosed(ts=fill.ts, pair=pair, round_trip=trip))
 
     @staticmethod
     def _settled(book: dict[str, Order], pair: str, fill: Fill) -> Order | None:
@@ -317,21 +332,29 @@ class TradingEngine:
             f" of {asked}{unit}; the rest {how}"
         )
         self._emit(
-            "OrderCancelled",
-            ts,
-            pair,
-            {"tag": order.tag, "reason": reason, "filled": order.filled_amount, "asked": asked},
+            OrderCancelled(
+                ts=ts,
+                pair=pair,
+                tag=order.tag,
+                client_order_id=order.client_order_id,
+                reason=reason,
+                filled=order.filled_amount,
+                asked=asked,
+            )
         )
 
     def _reject(self, ts: int, pair: str, tag: str, reason: str) -> None:
-        event = EngineEvent("OrderRejected", ts, pair, {"tag": tag, "reason": reason})
+        self._refused(OrderRejected(ts=ts, pair=pair, tag=tag, reason=reason))
+
+    def _refused(self, event: OrderRejected | RiskLimitHit) -> None:
+        """An order that will not be sent (risk) or was not accepted (exchange)."""
         self.rejections.append(event)
         if self.listener is not None:
             self.listener(event)
 
-    def _emit(self, kind: str, ts: int, pair: str | None, data: dict[str, object]) -> None:
+    def _emit(self, event: Event) -> None:
         if self.listener is not None:
-            self.listener(EngineEvent(kind, ts, pair, data))
+            self.listener(event)
 
     def restore(self, fills: list[Fill], open_orders: list[Order]) -> None:
         """Rebuild state after a restart: replay the bot's fills in order, re-attach open orders.

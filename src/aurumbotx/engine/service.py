@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from aurumbotx.data.feeds import CandleFeed
 from aurumbotx.domain.candles import Candle
 from aurumbotx.domain.enums import BotStatus, TradingMode
 from aurumbotx.domain.errors import (
@@ -32,7 +33,7 @@ from aurumbotx.domain.errors import (
     PersistenceError,
     TemporaryExchangeError,
 )
-from aurumbotx.domain.trading import EngineEvent
+from aurumbotx.domain.events import BotStatusChanged, event_to_dict
 from aurumbotx.engine.bot import BotRunner
 
 STOP_CHECK_SECONDS = 0.5
@@ -71,22 +72,12 @@ class BotControl(Protocol):
         ...
 
 
-class FeedLike(Protocol):
-    """A candle feed (aurumbotx.data.feeds)."""
-
-    stale: bool
-
-    def stream(self) -> Any:
-        """Async iterator of closed candles."""
-        ...
-
-
 @dataclass
 class BotHandle:
     """A ready-to-run bot: its runner, its feed and its store."""
 
     runner: BotRunner
-    feed: FeedLike
+    feed: CandleFeed
     control: BotControl
 
 
@@ -118,9 +109,10 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
 
     async def transition(status: BotStatus, reason: str | None = None) -> None:
         await asyncio.to_thread(control.set_status, status, reason)
-        await publish(
-            channel, {"type": "status", "bot_id": bot_id, "status": status.value, "reason": reason}
+        changed = BotStatusChanged(
+            ts=_wall_ms(), bot_id=bot_id, user_id=runner.spec.user_id, status=status, reason=reason
         )
+        await publish(channel, event_to_dict(changed))
         log.info("bot_status", bot_id=bot_id, status=status.value, reason=reason)
 
     if await asyncio.to_thread(control.status) is BotStatus.STOPPING:
@@ -140,17 +132,17 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
         await transition(BotStatus.HALTED, runner.failed_reason)
         return BotStatus.HALTED
     await transition(BotStatus.RUNNING)
-    history_end = getattr(handle.feed, "history_end", None)
-    _log_reconnects(handle.feed, control, log, bot_id)
+    feed = handle.feed
+    _log_reconnects(feed, control, log, bot_id)
     # A paper bot replaying at full speed is a batch job with no network call in its candles:
     # they run on this thread (the feed yields between candles), saving a thread hop each.
-    inline = runner.spec.mode is TradingMode.PAPER and getattr(handle.feed, "speed", 1) is None
+    inline = runner.spec.mode is TradingMode.PAPER and feed.speed is None
     last_check = time.monotonic()
     reason = "feed ended (replay finished)"
     halted = False
     try:
-        async for candle in handle.feed.stream():
-            history_end = getattr(handle.feed, "history_end", history_end)
+        async for candle in feed.stream():
+            history_end = feed.history_end
             done = runner.last_candle_ts.get(candle.pair)
             if (done is not None and candle.ts <= done) or (
                 done is None and history_end is not None and candle.ts <= history_end
@@ -159,8 +151,7 @@ async def run_bot(handle: BotHandle, publish: Publisher, log: Logger) -> BotStat
                 continue
             # Stale data (a candle that closed more than a timeframe ago, e.g. back-filled after
             # an outage): exits still run on it, entries wait for fresh candles.
-            late = getattr(handle.feed, "is_late", None)
-            runner.engine.risk.paused = bool(late(candle)) if callable(late) else False
+            runner.engine.risk.paused = feed.is_late(candle)
             step = (
                 _now(runner.on_candle, candle)
                 if inline
@@ -208,9 +199,9 @@ async def _now(call: Callable[[Candle], Any], candle: Candle) -> Any:
 _BACKGROUND: set[asyncio.Task[Any]] = set()  # log writes in flight (kept from the collector)
 
 
-def _log_reconnects(feed: FeedLike, control: BotControl, log: Logger, bot_id: int) -> None:
+def _log_reconnects(feed: CandleFeed, control: BotControl, log: Logger, bot_id: int) -> None:
     """A live feed's lost connections become WARNING rows in system_logs (`bot status`)."""
-    health = getattr(feed, "health", None)
+    health = feed.health
     if health is None:  # a replay never loses a connection
         return
     loop = asyncio.get_running_loop()
@@ -228,17 +219,12 @@ def _log_reconnects(feed: FeedLike, control: BotControl, log: Logger, bot_id: in
 
 async def _publish_events(runner: BotRunner, publish: Publisher, channel: str) -> None:
     for event in runner.last_events:
-        await publish(channel, _event_json(runner.spec.id, event))
+        await publish(channel, event_to_dict(event))
 
 
-def _event_json(bot_id: int, event: EngineEvent) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key, value in event.data.items():
-        if hasattr(value, "__dataclass_fields__"):
-            data[key] = {k: str(getattr(value, k)) for k in value.__dataclass_fields__}
-        else:
-            data[key] = value if isinstance(value, str | int | float | bool | None) else str(value)
-    return {"type": event.kind, "bot_id": bot_id, "ts": event.ts, "pair": event.pair, **data}
+def _wall_ms() -> int:
+    """Now (epoch ms): when a lifecycle transition happened."""
+    return int(time.time() * 1000)
 
 
 async def _temporary_restarts(
@@ -319,8 +305,9 @@ class EngineService:
         with contextlib.suppress(AurumBotXError):
             await asyncio.to_thread(self.directory.fail, bot_id, reason)
         with contextlib.suppress(AurumBotXError):
-            await self.publish(
-                f"bots.{bot_id}",
-                {"type": "status", "bot_id": bot_id, "status": "halted", "reason": reason},
+            # Its owner is not known here (the bot may have failed before it was loaded).
+            halted = BotStatusChanged(
+                ts=_wall_ms(), bot_id=bot_id, status=BotStatus.HALTED, reason=reason
             )
+            await self.publish(f"bots.{bot_id}", event_to_dict(halted))
         return BotStatus.HALTED

@@ -8,6 +8,7 @@ block the asyncio loop of the API or the feeds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Protocol
 
@@ -51,4 +52,18 @@ class ExchangeClient(Protocol):
 
     def on_candle(self, candle: Candle) -> list[Fill]:
         """New fills up to the close of `candle` (simulated: matched against its range)."""
+        ...
+
+    def restore(self, balances: dict[str, Decimal], open_orders: list[Order]) -> None:
+        """After a restart, a paper bot: rebuild the simulated account from what was committed.
+
+        A real account keeps its own balances and orders: a live client does nothing here.
+        """
+        ...
+
+    def restore_open_orders(self, orders: Iterable[Order]) -> list[str]:
+        """After a restart, a live bot: take back a previous run's open orders; notes for the log.
+
+        A simulated account got its orders back with `restore`: it returns [].
+        """
         ...

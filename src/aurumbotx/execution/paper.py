@@ -24,6 +24,7 @@ Fill conventions (documented in docs/backtesting.md, tested in tests/unit/execut
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 from typing import Final
 
@@ -126,6 +127,10 @@ class PaperExchange:
             if error is not None:
                 raise ValueError(f"cannot restore order {order.client_order_id}: {error}")
             self._open.setdefault(order.pair, []).append(order)
+
+    def restore_open_orders(self, orders: Iterable[Order]) -> list[str]:
+        """Nothing to take back: `restore` re-attached the open orders (ExchangeClient)."""
+        return []
 
     # ------------------------------------------------------------------ orders
     def submit_order(self, order: Order, now_ts: int) -> Order:

@@ -214,11 +214,10 @@ class RiskManager:
         self._orders.append(now_ts)
         return RiskDecision(True, quote_amount=budget)
 
-    def check_exit(self, *, amount: Decimal, now_ts: int) -> RiskDecision:
-        """Exits are always allowed; they count towards the order rate."""
-        self._rate_ok(now_ts)
+    def record_exit(self, now_ts: int) -> None:
+        """Count an exit towards the order rate; an exit is never refused (no trapped position)."""
+        self._rate_ok(now_ts)  # its answer is not a veto here: the call counts the order
         self._orders.append(now_ts)
-        return RiskDecision(True, amount=amount)
 
     def _rate_ok(self, now_ts: int) -> bool:
         if self.order_gate is not None:

@@ -1,15 +1,12 @@
-"""User accounts: validation of new users and their creation."""
+"""User accounts: validation of a new user (`db/repositories/users.py` stores one)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.orm import Session
 
-from aurumbotx.db.models import User
-from aurumbotx.db.repositories.users import UserRepository
 from aurumbotx.domain.errors import InvalidInputError
 from aurumbotx.security.passwords import hash_password, validate_password
 
@@ -22,7 +19,7 @@ class NewUser:
 
     username: str
     email: str
-    password: str
+    password: str = field(repr=False)  # never in a log line or a traceback
 
     @classmethod
     def validated(cls, username: str, email: str, password: str) -> NewUser:
@@ -42,9 +39,7 @@ class NewUser:
         validate_password(password)
         return cls(username=username, email=normalized, password=password)
 
-
-def create_user(session: Session, request: NewUser) -> User:
-    """Store a new user with a bcrypt hash of the password."""
-    return UserRepository(session).add(
-        request.username, request.email, hash_password(request.password)
-    )
+    @property
+    def password_hash(self) -> str:
+        """A fresh bcrypt hash of the password: what is stored, never the password."""
+        return hash_password(self.password)

@@ -13,9 +13,11 @@ Which model (parameter ``model``): a version (``YYYYMMDD-HHMMSS-xxxx``), or ``ac
 and kept for the strategy object's life: activating another model takes effect in the next
 backtest or bot start.
 
-Where models live is injected, never read from settings here: the class attribute
-`AiAdaptiveStrategy.models_dir`, which the composition root sets (the CLI sets it to
-``<AURUMBOTX_HOME>/models``), or the constructor's ``models_dir`` argument, which wins.
+Where models live is injected, never read from settings or a global here: the constructor's
+``models_dir`` argument, which whoever builds strategies passes (`create_strategy(...,
+models_dir=)`: bootstrap for bots, the backtest service for backtests, both
+``<AURUMBOTX_HOME>/models``). Without it the strategy is built and validated, and says so
+clearly when it needs a model.
 
 Threshold: ``threshold`` 0 (default) uses the model's tuned one (meta.json), any other value
 replaces it. Filters: ``*_filter`` switches and the parameters of `aurumbotx.signals.filters`.
@@ -29,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -94,8 +96,6 @@ class AiAdaptiveStrategy(Strategy):
         "stop_loss_pct": Parameter(0.0, "stop-loss, % below the entry (0 = risk default)"),
         "take_profit_pct": Parameter(0.0, "take-profit, % above the entry (0 = none)"),
     }
-    #: Where model versions live; set by the composition root (the CLI), see the docstring.
-    models_dir: ClassVar[Path | None] = None
 
     def __init__(self, models_dir: Path | None = None, **params: object) -> None:
         self._models_dir = models_dir
@@ -118,14 +118,13 @@ class AiAdaptiveStrategy(Strategy):
 
     @property
     def directory(self) -> Path:
-        """The models directory: the constructor's, else the class-level setting."""
-        found = self._models_dir or type(self).models_dir
-        if found is None:
+        """The models directory given to the constructor."""
+        if self._models_dir is None:
             raise InvalidInputError(
-                "ai_adaptive does not know where models live: the application sets "
-                "AiAdaptiveStrategy.models_dir (the CLI does), or pass models_dir="
+                "ai_adaptive does not know where models live: build it with "
+                "create_strategy(..., models_dir=) or AiAdaptiveStrategy(models_dir=)"
             )
-        return Path(found)
+        return Path(self._models_dir)
 
     def processor(self, threshold: float, model_version: str | None = None) -> SignalProcessor:
         """The SignalProcessor these parameters describe, at `threshold`."""

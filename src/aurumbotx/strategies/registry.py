@@ -109,9 +109,17 @@ def available() -> list[str]:
     return sorted(names)
 
 
-def create_strategy(name: str, params: dict[str, object] | None = None) -> Strategy:
-    """Instantiate a strategy by name with validated parameters."""
-    return strategy_class(name)(**(params or {}))
+def create_strategy(
+    name: str, params: dict[str, object] | None = None, *, models_dir: Path | None = None
+) -> Strategy:
+    """Instantiate a strategy by name with validated parameters; AI ones get `models_dir`."""
+    cls = strategy_class(name)
+    if models_dir is not None:
+        from aurumbotx.strategies.ai_adaptive import AiAdaptiveStrategy
+
+        if issubclass(cls, AiAdaptiveStrategy):
+            return cls(models_dir=models_dir, **(params or {}))
+    return cls(**(params or {}))
 
 
 class StrategyFactory:

@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from aurumbotx.domain.errors import InvalidInputError
-from aurumbotx.features import WARMUP_CANDLES, compute_features
+from aurumbotx.features import WARMUP_CANDLES
 from aurumbotx.strategies.base import LiveSignals, Parameter, Strategy
 from aurumbotx.strategies.live import ScalpingSignals
+from aurumbotx.strategies.rules import features_and_close, rule_signals
 
 
 class ScalpingStrategy(Strategy):
@@ -48,8 +49,7 @@ class ScalpingStrategy(Strategy):
 
     def populate(self, candles: pd.DataFrame) -> pd.DataFrame:
         """Signals from RSI, Bollinger bands and volume."""
-        f = compute_features(candles)
-        close = candles["close"].to_numpy(np.float64)
+        f, close = features_and_close(candles)
         rsi = f["rsi_14"].to_numpy()
         with np.errstate(invalid="ignore"):
             enter = (
@@ -58,10 +58,7 @@ class ScalpingStrategy(Strategy):
                 & (f["volume_ratio"].to_numpy() >= self.params["volume_ratio_min"])
             )
             leave = (rsi > self.params["rsi_exit"]) | (close > f["bb_middle"].to_numpy())
-        out = f[["rsi_14", "bb_lower", "bb_middle", "volume_ratio"]].copy()
-        out["enter_long"] = enter
-        out["exit_long"] = leave & ~enter
-        return out
+        return rule_signals(f, ["rsi_14", "bb_lower", "bb_middle", "volume_ratio"], enter, leave)
 
     def live_signals(
         self, history: pd.DataFrame, on_record: Callable[[Any], None] | None = None

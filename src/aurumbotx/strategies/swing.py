@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from aurumbotx.domain.errors import InvalidInputError
-from aurumbotx.features import WARMUP_CANDLES, compute_features
+from aurumbotx.features import WARMUP_CANDLES
 from aurumbotx.strategies.base import LiveSignals, Parameter, Strategy
 from aurumbotx.strategies.live import SwingSignals
+from aurumbotx.strategies.rules import features_and_close, rule_signals
 
 
 class SwingTradingStrategy(Strategy):
@@ -51,8 +52,7 @@ class SwingTradingStrategy(Strategy):
 
     def populate(self, candles: pd.DataFrame) -> pd.DataFrame:
         """Signals from EMAs, SMA 200, MACD histogram, RSI and ADX."""
-        f = compute_features(candles)
-        close = candles["close"].to_numpy(np.float64)
+        f, close = features_and_close(candles)
         hist = f["macd_hist"].to_numpy()
         prev = np.empty_like(hist)
         prev[0] = np.nan
@@ -67,12 +67,8 @@ class SwingTradingStrategy(Strategy):
             calm = (rsi > self.params["rsi_min"]) & (rsi < self.params["rsi_max"])
             enter = trend & strong & turn_up & calm
             leave = (close < ema50) | (turn_down & (close < ema20))
-        out = f[
-            ["ema_20", "ema_50", "sma_200", "macd_hist", "rsi_14", "market_condition_strength"]
-        ].copy()
-        out["enter_long"] = enter
-        out["exit_long"] = leave & ~enter
-        return out
+        columns = ["ema_20", "ema_50", "sma_200", "macd_hist", "rsi_14"]
+        return rule_signals(f, [*columns, "market_condition_strength"], enter, leave)
 
     def live_signals(
         self, history: pd.DataFrame, on_record: Callable[[Any], None] | None = None

@@ -1,25 +1,19 @@
-"""Incremental, resumable downloads through real ccxt against the emulator (in-process)."""
+"""Incremental, resumable downloads through our ccxt source against the emulator (in-process)."""
 
 from decimal import Decimal
 from pathlib import Path
 
-import ccxt
 import pandas as pd
 import pytest
 
-from aurumbotx.data.download import (
-    DownloadProgress,
-    RetryPolicy,
-    download_candles,
-    download_many,
-    load_markets,
-    market_rules_from_ccxt,
-)
+from aurumbotx.data.download import DownloadProgress, download_candles, download_many, load_markets
 from aurumbotx.data.frames import frame_ms
 from aurumbotx.data.store import CandleStore
 from aurumbotx.domain.errors import InvalidInputError, TemporaryExchangeError
+from aurumbotx.domain.retry import RetryPolicy
+from aurumbotx.execution.ccxt.ohlcv import CcxtOhlcvSource
 from aurumbotx.testing.candles import make_random_candles
-from aurumbotx.testing.emulator import BinanceEmulator, make_ccxt_binance
+from aurumbotx.testing.emulator import BinanceEmulator, make_ohlcv_source
 
 HOUR = 3_600_000
 KLINES = "/api/v3/klines"
@@ -39,8 +33,8 @@ def emulator(binance_emulator: BinanceEmulator, candles: pd.DataFrame) -> Binanc
 
 
 @pytest.fixture
-def exchange(emulator: BinanceEmulator) -> ccxt.binance:
-    return make_ccxt_binance(emulator.base_url, enableRateLimit=False)
+def exchange(emulator: BinanceEmulator) -> CcxtOhlcvSource:
+    return make_ohlcv_source(emulator.base_url, enableRateLimit=False)
 
 
 @pytest.fixture
@@ -58,7 +52,7 @@ def starts(emulator: BinanceEmulator) -> list[int]:
 
 
 def test_first_download_pages_and_saves_rules(
-    emulator: BinanceEmulator, exchange: ccxt.binance, store: CandleStore, candles: pd.DataFrame
+    emulator: BinanceEmulator, exchange: CcxtOhlcvSource, store: CandleStore, candles: pd.DataFrame
 ) -> None:
     ts = frame_ms(candles)
     seen: list[DownloadProgress] = []
@@ -85,7 +79,7 @@ def test_first_download_pages_and_saves_rules(
 
 
 def test_incremental_after_and_before_what_is_stored(
-    emulator: BinanceEmulator, exchange: ccxt.binance, store: CandleStore, candles: pd.DataFrame
+    emulator: BinanceEmulator, exchange: CcxtOhlcvSource, store: CandleStore, candles: pd.DataFrame
 ) -> None:
     ts = frame_ms(candles)
     store.save("BTC/USDT", "1h", candles.iloc[1000:1500])
@@ -113,7 +107,7 @@ def test_incremental_after_and_before_what_is_stored(
 
 
 def test_the_still_open_candle_is_not_stored(
-    exchange: ccxt.binance, store: CandleStore, candles: pd.DataFrame
+    exchange: CcxtOhlcvSource, store: CandleStore, candles: pd.DataFrame
 ) -> None:
     ts = frame_ms(candles)
     now = int(ts[99]) + HOUR // 2  # halfway through candle 99
@@ -125,7 +119,7 @@ def test_the_still_open_candle_is_not_stored(
 
 
 def test_until_bounds_the_range(
-    emulator: BinanceEmulator, exchange: ccxt.binance, store: CandleStore, candles: pd.DataFrame
+    emulator: BinanceEmulator, exchange: CcxtOhlcvSource, store: CandleStore, candles: pd.DataFrame
 ) -> None:
     ts = frame_ms(candles)
     result = download_candles(
@@ -142,7 +136,7 @@ def test_until_bounds_the_range(
 
 
 def test_interrupted_download_keeps_pages_and_resumes(
-    emulator: BinanceEmulator, exchange: ccxt.binance, store: CandleStore, candles: pd.DataFrame
+    emulator: BinanceEmulator, exchange: CcxtOhlcvSource, store: CandleStore, candles: pd.DataFrame
 ) -> None:
     ts = frame_ms(candles)
     emulator.fail_after(2, status=500, path=KLINES)
@@ -172,7 +166,7 @@ def test_interrupted_download_keeps_pages_and_resumes(
 
 
 def test_rate_limit_is_waited_out(
-    emulator: BinanceEmulator, exchange: ccxt.binance, store: CandleStore, candles: pd.DataFrame
+    emulator: BinanceEmulator, exchange: CcxtOhlcvSource, store: CandleStore, candles: pd.DataFrame
 ) -> None:
     slept: list[float] = []
     emulator.rate_limit_next(1, retry_after=7, path=KLINES)
@@ -191,7 +185,7 @@ def test_rate_limit_is_waited_out(
 
 
 def test_bad_input_is_refused_before_downloading(
-    emulator: BinanceEmulator, exchange: ccxt.binance, store: CandleStore
+    emulator: BinanceEmulator, exchange: CcxtOhlcvSource, store: CandleStore
 ) -> None:
     with pytest.raises(InvalidInputError, match=r"unknown pair\(s\) on binance: DOGE/USDT"):
         download_many(exchange, store, ["BTC/USDT", "DOGE/USDT"], ["1h"], retry=NO_WAIT)
@@ -204,37 +198,9 @@ def test_bad_input_is_refused_before_downloading(
 
 
 def test_offline_exchange_is_one_error_and_writes_nothing(store: CandleStore) -> None:
-    exchange = make_ccxt_binance("http://127.0.0.1:9", enableRateLimit=False)
+    exchange = make_ohlcv_source("http://127.0.0.1:9", enableRateLimit=False)
     with pytest.raises(TemporaryExchangeError) as caught:
         load_markets(exchange, store, retry=NO_WAIT)
     assert str(caught.value).startswith("cannot load the markets of binance: exchange unavailable")
     assert "\n" not in str(caught.value)
     assert not store.root.exists()
-
-
-def test_market_rules_from_ccxt_markets() -> None:
-    binance_like = {
-        "symbol": "ETH/USDT",
-        "precision": {"price": 0.01, "amount": 0.0001},
-        "limits": {"amount": {"min": 0.0001}, "cost": {"min": 5.0}},
-        "info": {
-            "filters": [
-                {"filterType": "PRICE_FILTER", "tickSize": "0.01000000"},
-                {"filterType": "LOT_SIZE", "stepSize": "0.00010000", "minQty": "0.00010000"},
-                {"filterType": "NOTIONAL", "minNotional": "5.00000000"},
-            ]
-        },
-    }
-    rules = market_rules_from_ccxt(binance_like)
-    assert (rules.price_tick, rules.amount_step, rules.min_amount, rules.min_notional) == (
-        Decimal("0.01"),
-        Decimal("0.0001"),
-        Decimal("0.0001"),
-        Decimal("5"),
-    )
-    assert str(rules.min_notional) == "5"
-    other = {"symbol": "X/Y", "precision": {"price": 2, "amount": 3}, "limits": {}}
-    decimals = market_rules_from_ccxt(other, precision_is_tick=False)
-    assert (decimals.price_tick, decimals.amount_step) == (Decimal("0.01"), Decimal("0.001"))
-    assert decimals.min_notional is None
-    assert decimals.is_known

@@ -15,7 +15,7 @@ import pytest
 
 from aurumbotx.data.feed_stream import StreamingFeed
 from aurumbotx.domain.candles import Candle
-from aurumbotx.execution.ccxt_stream import CcxtOhlcvStream
+from aurumbotx.execution.ccxt.stream import CcxtOhlcvStream
 from aurumbotx.testing.emulator.server import BinanceEmulator
 from aurumbotx.testing.feeds import FeedRecorder, StubClock
 

@@ -2,7 +2,14 @@
 
 from decimal import Decimal
 
-from aurumbotx.domain.enums import OrderStatus
+from aurumbotx.domain.enums import OrderSide, OrderStatus
+from aurumbotx.domain.events import (
+    BotHalted,
+    OrderFilled,
+    OrderRejected,
+    RiskLimitHit,
+    TradeClosed,
+)
 from aurumbotx.domain.trading import Signal
 from aurumbotx.engine.orders import client_order_id
 from aurumbotx.risk.manager import RiskLimits
@@ -10,6 +17,27 @@ from aurumbotx.testing.orders import make_candle, make_engine
 
 D = Decimal
 ENTER, EXIT = Signal(enter=True), Signal(exit=True)
+PAIR = "BTC/USDT"
+
+
+def test_a_round_trip_emits_typed_fill_and_trade_events() -> None:
+    events = []
+    engine = make_engine("1000")
+    engine.listener = events.append
+    engine.on_candle(make_candle(0, 99, 101, 98, 100), ENTER)
+    engine.on_candle(make_candle(1, 100, 103, 99, 102), None)
+    engine.on_candle(make_candle(2, 102, 111, 101, 110), EXIT)
+    engine.on_candle(make_candle(3, 110, 112, 109, 111), None)
+    bought, sold, closed = events
+    assert isinstance(bought, OrderFilled)
+    assert isinstance(sold, OrderFilled)
+    assert isinstance(closed, TradeClosed)
+    assert (bought.fill.side, bought.fill.price, bought.ts) == (OrderSide.BUY, D(100), 60_000)
+    assert (sold.fill.side, sold.fill.price, sold.pair) == (OrderSide.SELL, D(110), PAIR)
+    assert closed.round_trip is engine.portfolio.closed[0]
+    assert (closed.ts, closed.round_trip.exit_reason) == (180_000, "signal")
+    # The engine core does not know its owner; the bot runner stamps it.
+    assert {(e.bot_id, e.user_id) for e in events} == {(None, None)}
 
 
 def test_round_trip_next_open_fills_and_fees() -> None:
@@ -85,8 +113,11 @@ def test_risk_rejection_is_an_event_not_an_exception() -> None:
     engine.on_candle(make_candle(0, 99, 101, 98, 100), ENTER)
     engine.on_candle(make_candle(1, 100, 101, 99, 100), EXIT)
     engine.on_candle(make_candle(2, 100, 101, 99, 100), ENTER)  # over the limit
-    assert [e.kind for e in events].count("OrderRejected") == 1
-    assert "orders per hour" in engine.rejections[0].data["reason"]
+    (refused,) = [e for e in events if isinstance(e, RiskLimitHit)]
+    assert not any(isinstance(e, OrderRejected) for e in events)  # the exchange saw nothing
+    assert engine.rejections == [refused]
+    assert (refused.pair, refused.tag, refused.user_id) == (PAIR, "entry", None)
+    assert "orders per hour" in refused.reason
 
 
 def test_kill_switch_blocks_entries_not_exits() -> None:
@@ -98,7 +129,7 @@ def test_kill_switch_blocks_entries_not_exits() -> None:
     engine.on_candle(make_candle(3, 100, 101, 99, 100), None)
     assert engine.portfolio.positions == {}
     engine.on_candle(make_candle(4, 100, 101, 99, 100), ENTER)
-    assert engine.rejections[-1].data["reason"] == "kill switch is on"
+    assert engine.rejections[-1].reason == "kill switch is on"
 
 
 def test_drawdown_halt_emits_an_event() -> None:
@@ -108,9 +139,9 @@ def test_drawdown_halt_emits_an_event() -> None:
     engine.on_candle(make_candle(0, 99, 101, 98, 100), ENTER)
     engine.on_candle(make_candle(1, 100, 101, 99, 100), None)  # 10 units at 100
     engine.on_candle(make_candle(2, 100, 101, 89, 89), None)  # equity 890: -11 %
-    halts = [e for e in events if e.kind == "BotHalted"]
+    halts = [e for e in events if isinstance(e, BotHalted)]
     assert len(halts) == 1
-    assert "max drawdown" in halts[0].data["reason"]
+    assert "max drawdown" in halts[0].reason
 
 
 def test_deterministic_client_order_ids() -> None:

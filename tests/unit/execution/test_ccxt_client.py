@@ -15,14 +15,15 @@ from aurumbotx.domain.errors import (
     PermanentExchangeError,
     TemporaryExchangeError,
 )
-from aurumbotx.domain.trading import EngineEvent, Order, Signal
+from aurumbotx.domain.events import Event, OrderCancelled
+from aurumbotx.domain.trading import Order, Signal
 from aurumbotx.engine.core import TradingEngine
 from aurumbotx.engine.orders import MemoryOrderStore, OrderRouter
 from aurumbotx.engine.portfolio import Portfolio
-from aurumbotx.execution.ccxt_client import CLOCK_MARGIN_MS, CcxtExchangeClient
-from aurumbotx.execution.ccxt_errors import map_ccxt_error
-from aurumbotx.execution.ccxt_orders import trigger_client_order_id
-from aurumbotx.execution.ccxt_shared import clear_shared_ccxt
+from aurumbotx.execution.ccxt.client import CLOCK_MARGIN_MS, CcxtExchangeClient
+from aurumbotx.execution.ccxt.errors import map_ccxt_error
+from aurumbotx.execution.ccxt.orders import trigger_client_order_id
+from aurumbotx.execution.ccxt.shared import CcxtAccount, clear_shared_ccxt
 from aurumbotx.risk.manager import RiskLimits, RiskManager
 from aurumbotx.testing.emulator import BinanceEmulator, make_exchange_client
 from aurumbotx.testing.orders import MINUTE, make_candle, make_order
@@ -592,9 +593,8 @@ def test_reconciliation_adopts_an_order_whose_answer_was_lost(emulator: BinanceE
     restarted = make_exchange_client(emulator.base_url, KEY, SECRET)
     assert restarted.fetch_order("abx-crash") is None  # no pair known: nowhere to look
     clear_shared_ccxt()
-    restarted = CcxtExchangeClient.connect(
-        "binance", KEY, SECRET, base_url=emulator.base_url, pairs=[PAIR]
-    )
+    account = CcxtAccount("binance", KEY, SECRET, base_url=emulator.base_url)
+    restarted = CcxtExchangeClient.connect(account, pairs=[PAIR])
     known = restarted.fetch_order("abx-crash")
     assert known is not None
     assert (known.status, known.tag, known.filled_amount) == (
@@ -666,7 +666,7 @@ def test_an_entry_that_expires_partly_filled_is_booked_protected_and_told(
 ) -> None:
     """Binance expires the rest of a market order that runs out of liquidity."""
     client = make_exchange_client(emulator.base_url, KEY, SECRET)
-    events: list[EngineEvent] = []
+    events: list[Event] = []
     engine = TradingEngine(
         bot_id="live-bot",
         exchange=client,
@@ -688,9 +688,10 @@ def test_an_entry_that_expires_partly_filled_is_booked_protected_and_told(
     assert position.amount == D("3.996")  # exactly what executed (fee in USDT)
     assert client.balances()["BTC"] == position.amount
     assert engine.pending_entries == {}
-    (told,) = [e for e in events if e.kind == "OrderCancelled"]
-    assert told.data["filled"] == D("3.996")
-    assert "partly filled" in str(told.data["reason"])
+    (told,) = [e for e in events if isinstance(e, OrderCancelled)]
+    assert (told.filled, told.tag, told.pair) == (D("3.996"), "entry", PAIR)
+    assert told.client_order_id == remote.client_order_id
+    assert "partly filled" in told.reason
     assert engine.rejections == []  # a partial fill is not a rejection
     # The booked part is protected like a whole entry: the stop sells exactly it.
     emulator.set_price(PAIR, "97.5")

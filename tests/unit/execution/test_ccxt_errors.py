@@ -1,4 +1,4 @@
-"""ccxt exceptions -> our tree, Retry-After parsing, the retry helper, and the client factory."""
+"""ccxt exceptions -> our tree, Retry-After parsing, retries of translated calls, the factory."""
 
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -18,14 +18,9 @@ from aurumbotx.domain.errors import (
     RateLimitedError,
     TemporaryExchangeError,
 )
-from aurumbotx.execution.ccxt_errors import (
-    backoff_delay,
-    map_ccxt_error,
-    parse_retry_after,
-    translate_ccxt_errors,
-    with_retries,
-)
-from aurumbotx.execution.ccxt_factory import create_ccxt_exchange
+from aurumbotx.domain.retry import backoff_delay, with_retries
+from aurumbotx.execution.ccxt.errors import map_ccxt_error, parse_retry_after, translate_ccxt_errors
+from aurumbotx.execution.ccxt.factory import create_ccxt_exchange
 
 
 @pytest.mark.parametrize(
@@ -135,7 +130,7 @@ def test_with_retries_backs_off_and_honours_retry_after() -> None:
     fn = Flaky(ccxt.NetworkError("reset"), limited, ccxt.RequestTimeout("slow"))
     retried: list[int] = []
     result = with_retries(
-        fn,
+        translate_ccxt_errors()(fn),
         attempts=4,
         base_delay=1.0,
         max_delay=10.0,
@@ -154,12 +149,14 @@ def test_with_retries_gives_up_and_never_retries_permanent_errors() -> None:
     slept: list[float] = []
     always = Flaky(*[ccxt.ExchangeNotAvailable("binance 503")] * 5)
     with pytest.raises(TemporaryExchangeError, match=r"binance 503 \(gave up after 3 attempts\)"):
-        with_retries(always, attempts=3, base_delay=0.1, sleep=slept.append)
+        with_retries(
+            translate_ccxt_errors()(always), attempts=3, base_delay=0.1, sleep=slept.append
+        )
     assert always.calls == 3
     assert len(slept) == 2
     permanent = Flaky(ccxt.AuthenticationError("bad key"))
     with pytest.raises(AuthenticationError):
-        with_retries(permanent, attempts=5, sleep=slept.append)
+        with_retries(translate_ccxt_errors()(permanent), attempts=5, sleep=slept.append)
     assert permanent.calls == 1
     with pytest.raises(ValueError, match="attempts"):
         with_retries(permanent, attempts=0)

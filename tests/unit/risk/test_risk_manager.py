@@ -82,12 +82,13 @@ def test_max_open_positions() -> None:
 def test_order_rate_limit_per_hour_counts_exits_but_never_refuses_them() -> None:
     risk = RiskManager(RiskLimits(max_orders_per_hour=3))
     assert check(risk, now_ts=0).approved
-    assert risk.check_exit(amount=D(1), now_ts=1).approved
+    risk.record_exit(now_ts=1)  # counted
     assert check(risk, now_ts=2).approved
     refused = check(risk, now_ts=3)
     assert not refused.approved
     assert "3 orders per hour" in (refused.reason or "")
-    assert risk.check_exit(amount=D(1), now_ts=4).approved  # exits always pass
+    risk.record_exit(now_ts=4)  # exits are never refused
+    assert not check(risk, now_ts=5).approved  # ...but they count
     assert check(risk, now_ts=HOUR_MS + 3).approved  # the first orders left the window
 
 
@@ -189,7 +190,6 @@ def test_stale_market_data_pauses_entries_only() -> None:
     risk = RiskManager()
     risk.paused = True
     assert check(risk).reason == "market data feed is stale: no new entries"
-    assert risk.check_exit(amount=D(1), now_ts=0).approved
     risk.paused = False
     assert check(risk).approved
 

@@ -42,10 +42,7 @@ def candles() -> pd.DataFrame:
     return load_shared_candles(BTC_FILE, rows=7_000).iloc[4_000:]
 
 
-def test_is_a_builtin_that_needs_its_models_directory(
-    candles: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(AiAdaptiveStrategy, "models_dir", None)
+def test_is_a_builtin_that_needs_its_models_directory(candles: pd.DataFrame) -> None:
     assert "ai_adaptive" in available()
     strategy = create_strategy("ai_adaptive", {"threshold": "0.3"})
     assert isinstance(strategy, AiAdaptiveStrategy)
@@ -97,24 +94,22 @@ def test_threshold_and_filter_switches(models: Path, candles: pd.DataFrame) -> N
     assert (strict["confidence"][strict["enter_long"]] > 0.9).all()
 
 
-def test_model_resolution(
-    models: Path, artifact: ModelArtifact, candles: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(AiAdaptiveStrategy, "models_dir", models)
-    by_class_setting = AiAdaptiveStrategy()
-    assert by_class_setting.model_for(candles).version == artifact.version
+def test_model_resolution(models: Path, artifact: ModelArtifact, candles: pd.DataFrame) -> None:
+    by_factory = create_strategy("ai_adaptive", models_dir=models)
+    assert isinstance(by_factory, AiAdaptiveStrategy)
+    assert by_factory.model_for(candles).version == artifact.version
     bare = candles.copy()
     bare.attrs = {}
-    by_version = AiAdaptiveStrategy(model=artifact.version)
+    by_version = AiAdaptiveStrategy(model=artifact.version, models_dir=models)
     assert by_version.model_for(bare).version == artifact.version
     with pytest.raises(InvalidInputError, match="needs the candles' pair and timeframe"):
-        AiAdaptiveStrategy().model_for(bare)
+        AiAdaptiveStrategy(models_dir=models).model_for(bare)
     eth = candles.copy()
     eth.attrs["pair"] = "ETH/USDT"
     with pytest.raises(ModelError, match="trained on BTC/USDT 1h, not ETH/USDT 1h"):
         by_version.model_for(eth)
     with pytest.raises(NotFoundError, match="no active model for ETH/USDT 1h"):
-        AiAdaptiveStrategy().model_for(eth)
+        AiAdaptiveStrategy(models_dir=models).model_for(eth)
 
 
 def test_passes_the_lookahead_check(models: Path, candles: pd.DataFrame) -> None:

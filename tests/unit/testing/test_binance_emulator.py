@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import requests
 
-from aurumbotx.data.download import market_rules_from_ccxt
 from aurumbotx.data.frames import frame_ms
+from aurumbotx.execution.ccxt.markets import market_rules_from_ccxt
 from aurumbotx.testing.candles import make_random_candles
 from aurumbotx.testing.emulator import BinanceEmulator, Response, make_ccxt_binance
 

@@ -19,7 +19,14 @@ from aurumbotx.db.models.spec import (
     TradingPair,
     User,
 )
-from aurumbotx.db.models.trading import BOT_STATUSES, Bot, BotDaily, OrderFill, PaperBalance
+from aurumbotx.db.models.trading import (
+    BOT_STATUSES,
+    Backtest,
+    Bot,
+    BotDaily,
+    OrderFill,
+    PaperBalance,
+)
 
 __all__ = [
     "BOT_STATUSES",
@@ -29,6 +36,7 @@ __all__ = [
     "SPEC_TABLES",
     "AIModelPerformance",
     "ApiKey",
+    "Backtest",
     "Base",
     "Bot",
     "BotDaily",

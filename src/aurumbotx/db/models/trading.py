@@ -6,6 +6,7 @@
 * `paper_balances`: the simulated account of a paper bot, per asset.
 * `bot_daily`: a bot's equity at the start and end of each UTC day and its day's trades;
   `performance_daily` (spec) is their sum per user, strategy and day.
+* `backtests`: recorded backtests, each with its owner (migration 0005).
 """
 
 from __future__ import annotations
@@ -108,3 +109,23 @@ class BotDaily(Base):
     losing_trades: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
     total_profit: Mapped[Decimal] = mapped_column(Price(), nullable=False, server_default="0")
     total_fees: Mapped[Decimal] = mapped_column(Price(), nullable=False, server_default="0")
+
+
+class Backtest(Base):
+    """A recorded backtest: who ran what, on which candles, with which figures (migration 0005).
+
+    `user_id` is the owner (another user never sees it); None for a run recorded by the
+    operator's CLI without a user. `run` and `metrics` are the JSON report's two parts.
+    """
+
+    __tablename__ = "backtests"
+    __table_args__ = (sa.Index("idx_backtests_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    strategy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("strategies.id"))
+    strategy: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    timeframe: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    run: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    created_at: Mapped[datetime | None] = created_column()

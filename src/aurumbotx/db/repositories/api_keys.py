@@ -9,13 +9,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from aurumbotx.db.models import ApiKey
 from aurumbotx.domain.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from aurumbotx.security.crypto import SecretBox
+
+
+class SecretCipher(Protocol):
+    """Encryption of secrets at rest (`security/crypto.py`'s SecretBox is the real one)."""
+
+    def encrypt(self, plaintext: str) -> str:
+        """Ciphertext (text) of `plaintext`."""
+        ...
+
+    def decrypt(self, ciphertext: str) -> str:
+        """Plaintext of `ciphertext`."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ def mask(api_key: str) -> str:
 class ApiKeyRepository:
     """Encrypted exchange keys of users."""
 
-    def __init__(self, session: Session, box: SecretBox) -> None:
+    def __init__(self, session: Session, box: SecretCipher) -> None:
         self.session = session
         self.box = box
 

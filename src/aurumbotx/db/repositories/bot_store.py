@@ -29,6 +29,14 @@ from aurumbotx.db.repositories.bots import BotRepository
 from aurumbotx.db.repositories.market_data import MarketDataRepository
 from aurumbotx.domain.enums import BotStatus, OrderSide, OrderStatus, OrderType
 from aurumbotx.domain.errors import NotFoundError
+from aurumbotx.domain.events import (
+    BotHalted,
+    CandleGap,
+    OrderCancelled,
+    OrderRejected,
+    RiskLimitHit,
+    StrategyFailed,
+)
 from aurumbotx.domain.trading import Fill, Order, RoundTrip, Signal
 from aurumbotx.domain.values import float_to_decimal
 from aurumbotx.engine.bot import BotState, CandleResult, book_fill
@@ -54,7 +62,7 @@ HOUR_MS = 3_600_000
 _EPOCH_DAY = date(1970, 1, 1)
 OPEN_STATUSES = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
 # Engine events that also get a `system_logs` row (where `bot status` shows them).
-_LOGGED_EVENTS = ("OrderRejected", "OrderCancelled", "CandleGap", "BotHalted", "StrategyFailed")
+_LOGGED_EVENTS = (OrderRejected, RiskLimitHit, OrderCancelled, CandleGap, BotHalted, StrategyFailed)
 _BOTS = cast(sa.Table, Bot.__table__)
 # The progress marker, on the table (not the ORM entity): no ORM bulk-update machinery per candle.
 _PROGRESS = (
@@ -264,13 +272,14 @@ class DbBotStore:
             )
             day_values = self._daily(session, result)
             for event in result.events:
-                if event.kind in _LOGGED_EVENTS:
+                if isinstance(event, _LOGGED_EVENTS):
+                    kind = type(event).__name__
                     session.add(
                         SystemLog(
                             level="WARNING",
-                            message=f"bot {self.bot_id}: {event.kind}: {event.data.get('reason')}",
+                            message=f"bot {self.bot_id}: {kind}: {event.reason}",
                             module="engine",
-                            function_name=event.kind,
+                            function_name=kind,
                             user_id=self.user_id,
                             additional_data={"bot_id": self.bot_id, "pair": event.pair},
                         )
@@ -363,7 +372,7 @@ class DbBotStore:
             or result.fills
             or result.round_trips
             or self.record_candles
-            or any(e.kind in _LOGGED_EVENTS for e in result.events)
+            or any(isinstance(e, _LOGGED_EVENTS) for e in result.events)
             or (result.balances is not None and result.balances != self._balances_cache)
             or day["date"] != _utc(result.candle.ts).date()
             or self._candles_since_rollup + 1 >= ROLLUP_EVERY

@@ -1,10 +1,10 @@
 """Bots in the database: their rows, orders (`trades`), fills, paper balances and daily figures.
 
 `BotRepository` manages `bots` rows (create, list, claim, status), `DbBotDirectory` lets the
-engine service claim runnable bots, `bot_summary` is what `bot status` shows, `list_overviews`
-what `bot list` shows, `bot_trades` a bot's round trips and `delete_bot` removes a bot (its
-orders kept, detached, unless purged). The engine's per-bot store is
-`aurumbotx.db.repositories.bot_store.DbBotStore`.
+engine service claim runnable bots, `list_overviews` what `bot list` shows, `bot_trades` a
+bot's round trips and `delete_bot` removes a bot (its orders kept, detached, unless purged);
+`aurumbotx.services.bots` builds the use cases (and `bot status`) on them. The engine's
+per-bot store is `aurumbotx.db.repositories.bot_store.DbBotStore`.
 """
 
 from __future__ import annotations
@@ -221,56 +221,6 @@ class DbBotDirectory:
                 row.status_reason = reason
 
 
-def bot_summary(
-    factory: sessionmaker[Session], bot_id: int, user_id: int | None = None
-) -> dict[str, Any]:
-    """What `bot status` (and the API) shows: row, equity, positions, orders, last problems."""
-    from aurumbotx.db.repositories.bot_store import DbBotStore
-
-    store = DbBotStore(factory, bot_id)
-    state = store.load_state()
-    with session_scope(factory) as session:
-        row = BotRepository(session).get(bot_id, user_id)
-        latest = session.scalar(
-            sa.select(BotDaily)
-            .where(BotDaily.bot_id == bot_id)
-            .order_by(BotDaily.date.desc())
-            .limit(1)
-        )
-        problems = session.scalars(
-            sa.select(SystemLog)
-            .where(SystemLog.level.in_(("WARNING", "ERROR")), SystemLog.module == "engine")
-            .where(SystemLog.additional_data["bot_id"].as_integer() == bot_id)
-            .order_by(SystemLog.id.desc())
-            .limit(5)
-        ).all()
-        errors = [f"{p.timestamp:%Y-%m-%d %H:%M:%S} {p.level}: {p.message}" for p in problems]
-        session.expunge(row)
-    portfolio = Portfolio(row.capital)
-    for fill in state.fills:
-        portfolio.apply_fill(fill, reason=fill.tag)
-    equity = latest.ending_balance if latest is not None else portfolio.cash
-    return {
-        "bot": row,
-        "equity": equity,
-        "cash": portfolio.cash,
-        "closed_trades": len(portfolio.closed),
-        "realised": sum((t.profit_loss for t in portfolio.closed), ZERO),
-        "fees": portfolio.fees_paid,
-        "positions": [
-            {
-                "pair": p.pair,
-                "amount": p.amount,
-                "entry_price": p.entry_price,
-                "entry_ts": p.entry_ts,
-            }
-            for p in portfolio.positions.values()
-        ],
-        "open_orders": state.open_orders + state.pending_orders,
-        "errors": errors,
-    }
-
-
 def live_key_exists(session: Session, user_id: int, exchange: str, testnet: bool) -> bool:
     """Whether the user has the active exchange key a live bot would use (never decrypted)."""
     found = session.scalar(
@@ -442,11 +392,16 @@ class DeletedBot:
 
 
 def delete_bot(
-    session: Session, bot_id: int, *, purge: bool = False, force: bool = False
+    session: Session,
+    bot_id: int,
+    *,
+    purge: bool = False,
+    force: bool = False,
+    user_id: int | None = None,
 ) -> DeletedBot:
-    """Delete a bot nobody runs; its orders stay in `trades` (detached) unless `purge`."""
+    """Delete a bot nobody runs (of `user_id` when given); its orders stay unless `purge`."""
     row = session.get(Bot, bot_id, with_for_update=True)
-    if row is None:
+    if row is None or (user_id is not None and row.user_id != user_id):
         raise NotFoundError(f"no bot with id {bot_id}")
     _check_deletable(session, row, force)
     orders = sa.select(Trade.id).where(Trade.bot_id == bot_id)

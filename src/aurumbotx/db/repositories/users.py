@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from aurumbotx.db.models import User
 from aurumbotx.domain.errors import AlreadyExistsError
+
+
+class NewUserRequest(Protocol):
+    """A validated new user (`security/accounts.py`'s NewUser): fields and a password hash."""
+
+    @property
+    def username(self) -> str:
+        """The login name."""
+        ...
+
+    @property
+    def email(self) -> str:
+        """The normalised email address."""
+        ...
+
+    @property
+    def password_hash(self) -> str:
+        """The hash to store (bcrypt)."""
+        ...
 
 
 class UserRepository:
@@ -46,3 +66,8 @@ class UserRepository:
     def list(self) -> Sequence[User]:
         """All users, oldest first."""
         return self.session.scalars(sa.select(User).order_by(User.id)).all()
+
+
+def create_user(session: Session, request: NewUserRequest) -> User:
+    """Store a new user with the hash of its password (AlreadyExistsError when taken)."""
+    return UserRepository(session).add(request.username, request.email, request.password_hash)

@@ -15,7 +15,11 @@
 The `binance_emulator` pytest fixture lives in `aurumbotx.testing.emulator.fixtures`.
 """
 
-from aurumbotx.testing.emulator.ccxt_client import make_ccxt_binance, make_exchange_client
+from aurumbotx.testing.emulator.ccxt_client import (
+    make_ccxt_binance,
+    make_exchange_client,
+    make_ohlcv_source,
+)
 from aurumbotx.testing.emulator.messages import Request, Response, binance_error
 from aurumbotx.testing.emulator.server import BinanceEmulator
 from aurumbotx.testing.emulator.signing import sign
@@ -48,5 +52,6 @@ __all__ = [
     "binance_error",
     "make_ccxt_binance",
     "make_exchange_client",
+    "make_ohlcv_source",
     "sign",
 ]

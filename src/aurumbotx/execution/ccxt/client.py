@@ -8,14 +8,15 @@ Semantics follow the PaperExchange wherever a real exchange allows it:
   (``origClientOrderId``); an order the exchange knows is adopted, only an unknown one is
   (re)sent. Binance refuses a duplicate id only while the first order is OPEN: a filled order's
   id can be reused, so this look-up is what keeps a retry or a restarted bot from buying twice.
-* Retries: temporary errors (`TemporaryExchangeError`) are retried with backoff through
-  `with_retries`, waiting exactly the Retry-After of a 429/418; a -1021 (clock out of the
-  recvWindow) resynchronises the clock first. Permanent refusals (insufficient funds, filter
-  failures, unknown market) come back as a REJECTED order carrying the exchange's message;
-  `AuthenticationError` is raised, because no order can succeed until a person fixes the keys.
-  A submit that still fails temporarily raises, and the router keeps the order PENDING; the
-  client tracks it and settles it on the next candle: adopted if the exchange has it, REJECTED
-  if not (a request older than the recvWindow can no longer be executed).
+* Retries: temporary errors (`TemporaryExchangeError`) are retried with backoff under the
+  `RetryPolicy` (`domain/retry.py`), waiting exactly the Retry-After of a 429/418; a -1021
+  (clock out of the recvWindow) resynchronises the clock first. Permanent refusals
+  (insufficient funds, filter failures, unknown market) come back as a REJECTED order carrying
+  the exchange's message; `AuthenticationError` is raised, because no order can succeed until
+  a person fixes the keys. A submit that still fails temporarily raises, and the router keeps
+  the order PENDING; the client tracks it and settles it on the next candle: adopted if the
+  exchange has it, REJECTED if not (a request older than the recvWindow can no longer be
+  executed).
 * A market BUY with a quote budget (fees included, as the engine sizes it) is sent as
   ``quoteOrderQty = budget / (1 + fee_rate)``, cut to the price tick, so that notional plus fee
   fits the budget whatever asset the fee is charged in; other orders send ``amount`` rounded
@@ -32,12 +33,12 @@ Semantics follow the PaperExchange wherever a real exchange allows it:
 * STOP_LOSS / TAKE_PROFIT (the engine's protective OCO pairs) are held client-side: accepted
   OPEN without a request, triggered in `on_candle` when the candle's range reaches them (stops
   first) by a MARKET sell whose client order id is derived from the protective order's
-  (`ccxt_orders.trigger_client_order_id`), and the sibling of the OCO group is cancelled.
+  (`orders.trigger_client_order_id`), and the sibling of the OCO group is cancelled.
   Simple and robust; an exchange-side OCO order list (Binance ``orderList/oco``) is a later
   improvement. Held orders live in this process only: after a restart the caller hands them
   back with `restore_open_orders`, which also adopts a trigger sent before the crash.
 * One ccxt instance per (exchange, key, endpoint), shared by every bot using the key
-  (`ccxt_shared.shared_ccxt`): ccxt's throttler is per instance while the exchange limits per
+  (`shared.shared_ccxt`): ccxt's throttler is per instance while the exchange limits per
   key and IP. The sync ccxt client is not thread-safe, so each call takes the instance's lock.
 
 Secrets never reach a message or a log line: ccxt's error texts hold the exchange's answer,
@@ -59,7 +60,6 @@ from typing import Any, TypeVar
 import ccxt
 import structlog
 
-from aurumbotx.data.download import RetryPolicy, market_rules_from_ccxt
 from aurumbotx.domain.candles import Candle
 from aurumbotx.domain.enums import OrderSide, OrderStatus, OrderType
 from aurumbotx.domain.errors import (
@@ -71,9 +71,11 @@ from aurumbotx.domain.errors import (
     TemporaryExchangeError,
 )
 from aurumbotx.domain.markets import MarketRules
+from aurumbotx.domain.retry import RetryPolicy
 from aurumbotx.domain.trading import Fill, Order
-from aurumbotx.execution.ccxt_errors import translate_ccxt_errors, with_retries
-from aurumbotx.execution.ccxt_orders import (
+from aurumbotx.execution.ccxt.errors import translate_ccxt_errors
+from aurumbotx.execution.ccxt.markets import market_rules_from_ccxt, precision_is_tick
+from aurumbotx.execution.ccxt.orders import (
     HELD_TYPES,
     OrderRequest,
     TrackedOrder,
@@ -83,7 +85,7 @@ from aurumbotx.execution.ccxt_orders import (
     order_view,
     trigger_client_order_id,
 )
-from aurumbotx.execution.ccxt_shared import SharedExchange, shared_ccxt
+from aurumbotx.execution.ccxt.shared import CcxtAccount, SharedExchange, shared_ccxt
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -140,30 +142,17 @@ class CcxtExchangeClient:
     @classmethod
     def connect(
         cls,
-        exchange: str,
-        api_key: str,
-        secret: str,
+        account: CcxtAccount,
         *,
-        base_url: str | None = None,
-        testnet: bool = False,
-        timeout_seconds: float = 10.0,
         fee_rate: Decimal = Decimal("0.001"),
         retry: RetryPolicy | None = None,
         pairs: Iterable[str] = (),
         on_send: Callable[[Order], None] | None = None,
         clock_margin_ms: int = CLOCK_MARGIN_MS,
     ) -> CcxtExchangeClient:
-        """A client on the shared ccxt instance of this key (see `shared_ccxt`)."""
-        shared = shared_ccxt(
-            exchange,
-            api_key,
-            secret,
-            base_url=base_url,
-            testnet=testnet,
-            timeout_seconds=timeout_seconds,
-        )
+        """A client on the shared ccxt instance of this account (see `shared_ccxt`)."""
         return cls(
-            shared,
+            shared_ccxt(account),
             fee_rate=fee_rate,
             retry=retry,
             pairs=pairs,
@@ -210,8 +199,6 @@ class CcxtExchangeClient:
             return call(self._shared.exchange)
 
     def _retrying(self, fn: Callable[[], T]) -> T:
-        policy = self._retry
-
         def on_retry(attempt: int, error: TemporaryExchangeError, delay: float) -> None:
             log.warning(
                 "exchange call failed, retrying",
@@ -221,18 +208,8 @@ class CcxtExchangeClient:
             )
             if isinstance(error.__cause__, ccxt.InvalidNonce):
                 self._resync_clock()
-            if policy.on_retry is not None:
-                policy.on_retry(attempt, error, delay)
 
-        extra: dict[str, Any] = {"sleep": policy.sleep} if policy.sleep is not None else {}
-        return with_retries(
-            fn,
-            attempts=policy.attempts,
-            base_delay=policy.base_delay,
-            max_delay=policy.max_delay,
-            on_retry=on_retry,
-            **extra,
-        )
+        return self._retry.call(translate_ccxt_errors()(fn), on_retry=on_retry)
 
     def _resync_clock(self) -> None:
         try:
@@ -250,9 +227,8 @@ class CcxtExchangeClient:
         self._pairs.add(pair)
         if pair not in self._rules:
             market = self._markets().get(pair)
-            precision_is_tick = self.exchange.precisionMode == ccxt.TICK_SIZE
             self._rules[pair] = (
-                market_rules_from_ccxt(market, precision_is_tick)
+                market_rules_from_ccxt(market, precision_is_tick(self.exchange))
                 if market is not None and market.get("spot")
                 else None
             )
@@ -633,6 +609,9 @@ class CcxtExchangeClient:
             self._once(
                 lambda ex: ex.cancel_order(None, pair, {"origClientOrderId": client_order_id})
             )
+
+    def restore(self, balances: dict[str, Decimal], open_orders: list[Order]) -> None:
+        """Nothing to rebuild: a real account keeps its own balances and orders."""
 
     def restore_open_orders(self, orders: Iterable[Order]) -> list[str]:
         """Take back the open orders of a previous run (after a restart), before trading.

@@ -1,4 +1,4 @@
-"""The ONE place where ccxt's exceptions become ours, and the retry policy for temporary ones.
+"""The ONE place where ccxt's exceptions become ours (the retry loop is `domain/retry.py`).
 
 ccxt error (and subclasses)                                   AurumBotX error
 -----------------------------------------------------------   ------------------------------
@@ -23,12 +23,11 @@ markets first and raise `InvalidInputError` themselves. Only `TemporaryExchangeE
 from __future__ import annotations
 
 import contextlib
-import random
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import ccxt
 
@@ -42,8 +41,6 @@ from aurumbotx.domain.errors import (
     RateLimitedError,
     TemporaryExchangeError,
 )
-
-T = TypeVar("T")
 
 MAX_MESSAGE_LENGTH = 240
 _RETRY_AFTER_IN_TEXT = re.compile(r"retry[-_ ]?after[\"']?\s*[:=]?\s*[\"']?(\d+(?:\.\d+)?)", re.I)
@@ -155,50 +152,3 @@ def translate_ccxt_errors(headers: Mapping[str, Any] | None = None) -> Iterator[
         yield
     except ccxt.BaseError as exc:
         raise map_ccxt_error(exc, headers) from exc
-
-
-def backoff_delay(attempt: int, base_delay: float, max_delay: float) -> float:
-    """Exponential backoff with 'equal jitter' for retry number `attempt` (1-based)."""
-    ceiling = min(max_delay, base_delay * (2 ** (attempt - 1)))
-    # Half fixed, half random: never zero (a thundering herd), never above the ceiling.
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
-
-
-def with_retries(
-    fn: Callable[[], T],
-    *,
-    attempts: int = 5,
-    base_delay: float = 1.0,
-    max_delay: float = 30.0,
-    sleep: Callable[[float], None] = time.sleep,
-    on_retry: Callable[[int, TemporaryExchangeError, float], None] | None = None,
-) -> T:
-    """Call `fn`, retrying TemporaryExchangeError up to `attempts` calls in all.
-
-    A RateLimitedError with a known `retry_after` waits exactly that long (the exchange said
-    so; waiting less risks a ban); other temporary errors wait `backoff_delay`. ccxt errors
-    raised by `fn` are translated first. The last error is re-raised, with the number of
-    attempts in its message.
-    """
-    if attempts < 1:
-        raise ValueError("attempts must be at least 1")
-    for attempt in range(1, attempts + 1):
-        try:
-            with translate_ccxt_errors():
-                return fn()
-        except TemporaryExchangeError as error:
-            if attempt == attempts:
-                if attempts > 1:
-                    error.message = f"{error.message} (gave up after {attempts} attempts)"
-                    error.args = (error.message,)
-                raise
-            retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
-            delay = (
-                retry_after
-                if retry_after is not None
-                else backoff_delay(attempt, base_delay, max_delay)
-            )
-            if on_retry is not None:
-                on_retry(attempt, error, delay)
-            sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover

@@ -17,8 +17,8 @@ import ccxt
 import ccxt.pro
 
 from aurumbotx.domain.errors import ExchangeError, InvalidInputError, TemporaryExchangeError
-from aurumbotx.execution.ccxt_errors import map_ccxt_error
-from aurumbotx.execution.ccxt_factory import PUBLIC_SPOT_OPTIONS, rebase_urls
+from aurumbotx.execution.ccxt.errors import map_ccxt_error
+from aurumbotx.execution.ccxt.factory import PUBLIC_SPOT_OPTIONS, rebase_urls
 
 
 def supports_ohlcv_stream(name: str) -> bool:

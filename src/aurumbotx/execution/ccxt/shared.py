@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from aurumbotx.execution.ccxt_factory import create_ccxt_exchange
+from aurumbotx.execution.ccxt.factory import create_ccxt_exchange
 
 
 @dataclass(slots=True)
@@ -28,34 +28,42 @@ _REGISTRY: dict[tuple[str, str, str, str], SharedExchange] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
-def shared_ccxt(
-    exchange: str,
-    api_key: str,
-    secret: str,
-    *,
-    base_url: str | None = None,
-    testnet: bool = False,
-    timeout_seconds: float = 10.0,
-) -> SharedExchange:
-    """The process-wide ccxt instance of (exchange, key, endpoint), created on first use.
+@dataclass(frozen=True, slots=True)
+class CcxtAccount:
+    """An exchange account and where to reach it: what a ccxt instance is shared by.
 
     `testnet` switches ccxt to the exchange's sandbox unless `base_url` (the emulator, a proxy)
-    overrides the endpoints. The first caller's timeout (and the recvWindow derived from it)
-    applies to everyone sharing the key.
+    overrides the endpoints. The secret never shows in a repr.
     """
-    endpoint = base_url or ("testnet" if testnet else "live")
+
+    exchange: str
+    api_key: str
+    secret: str = field(repr=False)
+    base_url: str | None = None
+    testnet: bool = False
+    timeout_seconds: float = 10.0
+
+
+def shared_ccxt(account: CcxtAccount) -> SharedExchange:
+    """The process-wide ccxt instance of (exchange, key, endpoint), created on first use.
+
+    The first caller's timeout (and the recvWindow derived from it) applies to everyone
+    sharing the key.
+    """
+    a = account
+    endpoint = a.base_url or ("testnet" if a.testnet else "live")
     # The secret takes part as a digest only (a rotated secret gets a fresh instance); it is
     # never kept in clear outside the ccxt instance that needs it to sign.
-    fingerprint = hashlib.sha256(secret.encode()).hexdigest()
-    key = (exchange, api_key, fingerprint, endpoint)
+    fingerprint = hashlib.sha256(a.secret.encode()).hexdigest()
+    key = (a.exchange, a.api_key, fingerprint, endpoint)
     with _REGISTRY_LOCK:
         shared = _REGISTRY.get(key)
         if shared is None:
             instance = create_ccxt_exchange(
-                exchange,
-                base_url=base_url,
-                timeout_seconds=timeout_seconds,
-                config={"apiKey": api_key, "secret": secret},
+                a.exchange,
+                base_url=a.base_url,
+                timeout_seconds=a.timeout_seconds,
+                config={"apiKey": a.api_key, "secret": a.secret},
             )
             # open_orders() without a pair asks for every symbol on purpose (reconciliation).
             instance.options["warnOnFetchOpenOrdersWithoutSymbol"] = False
@@ -63,10 +71,10 @@ def shared_ccxt(
             # client looked it up and sent it again: Binance refuses a request older than its
             # recvWindow, so the window is at most the timeout (ccxt's default is 10 s).
             window = min(
-                int(instance.options.get("recvWindow") or 10_000), int(timeout_seconds * 1000)
+                int(instance.options.get("recvWindow") or 10_000), int(a.timeout_seconds * 1000)
             )
             instance.options["recvWindow"] = window
-            if testnet and not base_url:
+            if a.testnet and not a.base_url:
                 instance.set_sandbox_mode(True)
             shared = _REGISTRY[key] = SharedExchange(instance)
         return shared
