@@ -159,6 +159,9 @@ class ApiConfig(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    registration_enabled: bool = Field(
+        default=True, description="Anyone may create an account at /api/v1/auth/register"
+    )
 
 
 class Settings(BaseSettings):

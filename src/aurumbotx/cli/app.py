@@ -15,6 +15,7 @@ import typer
 import aurumbotx.cli.train_cmd as train_cmd
 from aurumbotx import NATIVE_BUILD, __version__
 from aurumbotx.cli import (
+    api_cmd,
     backtest_cmd,
     bot_cmd,
     data_cmd,
@@ -69,6 +70,7 @@ keys_cmd.register(app)
 run_cmd.register(app)
 train_cmd.register(app)
 emulator_cmd.register(app)
+api_cmd.register(app)
 
 
 def _is_usage_error(error: Exception) -> bool:

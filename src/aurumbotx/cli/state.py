@@ -20,7 +20,7 @@ err_console = Console(stderr=True)
 
 # A service's stdout is its log, read by collectors; every other command prints tables and
 # results there for people (or JSON for scripts), so its log lines go to stderr instead.
-LOG_TO_STDOUT_COMMANDS = frozenset({"engine"})
+LOG_TO_STDOUT_COMMANDS = frozenset({"engine", "api"})
 _command: str | None = None
 
 

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import redis
 
-from aurumbotx.domain.errors import CacheUnavailableError
+from aurumbotx.domain.errors import AurumBotXError, CacheUnavailableError
 
 
 @dataclass(frozen=True)
@@ -146,3 +146,22 @@ class RateLimiter:
     def reset(self, subject: str | int, action: str) -> None:
         """Clear the window of `action` for `subject` (e.g. after a successful login)."""
         self.backend.reset(f"{action}:{subject}")
+
+
+class RateLimitExceededError(AurumBotXError):
+    """A client went over one of our own limits; `retry_after` seconds until it may again."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def enforce(limiter: RateLimiter, subject: str | int, action: str) -> None:
+    """Record `action` by `subject`, or raise RateLimitExceededError when over its limit."""
+    decision = limiter.hit(subject, action)
+    if not decision.allowed:
+        raise RateLimitExceededError(
+            f"too many {action.replace('_', ' ')}; try again later", decision.retry_after
+        )

@@ -12,3 +12,12 @@ class InvalidCredentialsError(AurumBotXError):
 
     def __init__(self, message: str = "wrong username or password") -> None:
         super().__init__(message)
+
+
+class RegistrationClosedError(AurumBotXError):
+    """Self-service registration is turned off (`AURUMBOTX_API__REGISTRATION_ENABLED=false`)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str = "registration is disabled on this server") -> None:
+        super().__init__(message)

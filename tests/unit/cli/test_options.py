@@ -91,9 +91,10 @@ def test_output_file_refuses_a_folder_or_a_file_in_the_way(tmp_path: Path) -> No
         output_file(tmp_path / "taken" / "r.html", "--report")
 
 
-def test_logs_go_to_stderr_except_for_the_engine() -> None:
-    assert {"engine"} == LOG_TO_STDOUT_COMMANDS
+def test_logs_go_to_stderr_except_for_the_services() -> None:
+    assert {"engine", "api"} == LOG_TO_STDOUT_COMMANDS
     assert log_stream("engine") is sys.stdout
+    assert log_stream("api") is sys.stdout
     for command in ("backtest", "train", "data", "models", "run", None):
         assert log_stream(command) is sys.stderr
 

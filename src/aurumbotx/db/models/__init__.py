@@ -1,9 +1,10 @@
-"""SQLAlchemy 2.0 models: the spec's ten tables (`spec`) and the engine's (`trading`).
+"""SQLAlchemy 2.0 models: the spec's ten tables (`spec`), the engine's (`trading`), `auth`.
 
 The schema itself is created by the Alembic migrations in `aurumbotx/db/migrations`, never by
 `create_all`; a test checks that migrations and models agree.
 """
 
+from aurumbotx.db.models.auth import RefreshToken
 from aurumbotx.db.models.base import NAMING_CONVENTION, NOW, Base
 from aurumbotx.db.models.spec import (
     SPEC_INDEXES,
@@ -45,6 +46,7 @@ __all__ = [
     "OrderFill",
     "PaperBalance",
     "PerformanceDaily",
+    "RefreshToken",
     "Strategy",
     "SystemLog",
     "Trade",
