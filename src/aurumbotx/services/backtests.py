@@ -156,16 +156,13 @@ def _sample_lookahead(
 
 def record_backtest(ctx: ServiceContext, user_id: int | None, run: BacktestRun) -> Recorded:
     """Record the run as `user_id`'s (None: nobody's) and count it in its strategy's row."""
-    from aurumbotx.db import migrate
     from aurumbotx.db.engine import session_scope
     from aurumbotx.db.repositories.backtests import BacktestRepository
     from aurumbotx.db.repositories.strategies import StrategyRepository
+    from aurumbotx.services.context import schema_ready
 
-    engine = ctx.engine
-    if migrate.current(engine) != migrate.head():
-        if engine.url.get_backend_name() != "sqlite":
-            return Recorded(None, "not recorded in the database: run `aurumbotx db upgrade` first")
-        migrate.upgrade(engine)  # the embedded database is ours to keep current
+    if not schema_ready(ctx, strict=False):
+        return Recorded(None, "not recorded in the database: run `aurumbotx db upgrade` first")
     result, strategy = run.result, run.strategy
     run_json, metrics = result.json_run(), result.json_metrics()
     defaults = {k: p.default for k, p in strategy.parameters.items()}

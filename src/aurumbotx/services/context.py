@@ -34,3 +34,21 @@ class ServiceContext(Protocol):
     def secret_box(self) -> SecretBox:
         """Encryption of exchange keys at rest."""
         ...
+
+
+def schema_ready(ctx: ServiceContext, *, strict: bool) -> bool:
+    """Whether the schema is current; the embedded SQLite one is upgraded here (it is ours).
+
+    Another database not current: its migration error when `strict`, else False.
+    """
+    from aurumbotx.db import migrate
+
+    engine = ctx.engine
+    if migrate.current(engine) != migrate.head():
+        if engine.url.get_backend_name() == "sqlite":
+            migrate.upgrade(engine)
+        elif strict:
+            migrate.ensure_current(engine)
+        else:
+            return False
+    return True

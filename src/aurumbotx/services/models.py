@@ -5,7 +5,7 @@ one model per pair and timeframe is active for every bot (active.json). So these
 take no user id; who may train or activate is the caller's decision (an admin, the operator).
 
 Training is a few steps, each a function, so that a caller can show each one as it happens
-(`prepare_training`, `evaluate_model`, `final_model`, `save_model`); `train_model` runs them all.
+(`prepare_training`, `evaluate_model`, `final_model`, `save_model`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aurumbotx.domain.errors import InvalidInputError, NoDataError
+from aurumbotx.services.context import schema_ready
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -198,37 +199,12 @@ def save_model(ctx: ServiceContext, artifact: ModelArtifact) -> SavedModel:
     from aurumbotx.ml.artifact import save_artifact
 
     path = save_artifact(artifact, models_dir(ctx.settings))
-    if not _schema_ready(ctx, strict=False):
+    if not schema_ready(ctx, strict=False):
         problem = "not recorded in the database: run `aurumbotx db upgrade` first"
         return SavedModel(artifact, path, problem)
     with session_scope(ctx.session_factory) as session:
         ModelRepository(session).add(artifact, path)
     return SavedModel(artifact, path)
-
-
-def train_model(ctx: ServiceContext, request: TrainRequest) -> tuple[Evaluation, SavedModel]:
-    """Every training step: prepare, evaluate, train the final model, save it (inactive)."""
-    prepared = prepare_training(ctx, request)
-    evaluation = evaluate_model(prepared)
-    return evaluation, save_model(ctx, final_model(prepared, evaluation))
-
-
-def _schema_ready(ctx: ServiceContext, strict: bool) -> bool:
-    """Whether the schema is current (the embedded SQLite one is upgraded here).
-
-    Not current and not SQLite: the migration error when `strict`, else False.
-    """
-    from aurumbotx.db import migrate
-
-    engine = ctx.engine
-    if migrate.current(engine) != migrate.head():
-        if engine.url.get_backend_name() == "sqlite":
-            migrate.upgrade(engine)  # the embedded database is ours to keep current
-        elif strict:
-            migrate.ensure_current(engine)
-        else:
-            return False
-    return True
 
 
 def list_models(
@@ -238,7 +214,7 @@ def list_models(
     from aurumbotx.db.engine import session_scope
     from aurumbotx.db.repositories.models import ModelRepository
 
-    _schema_ready(ctx, strict=True)
+    schema_ready(ctx, strict=True)
     with session_scope(ctx.session_factory) as session:
         return [
             ModelSummary(
@@ -271,7 +247,7 @@ def activate_model(ctx: ServiceContext, version: str) -> Activation:
     """Make a version the active one of its pair and timeframe (database and active.json)."""
     from aurumbotx.db.repositories.models import activate_model as activate
 
-    _schema_ready(ctx, strict=True)
+    schema_ready(ctx, strict=True)
     row, previous = activate(ctx.session_factory, models_dir(ctx.settings), version)
     return Activation(version, str(row.pair), str(row.timeframe), previous)
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from aurumbotx.cli.bot_checks import check_replay_file, plan_feed, timeframe_from_spacing
 from aurumbotx.domain.errors import DataError, InvalidInputError, NotFoundError
+from aurumbotx.services.bot_feeds import check_replay_file, plan_feed, timeframe_from_spacing
 from aurumbotx.testing.market import write_shared_csv
 
 MINUTE = 60_000
@@ -86,8 +86,8 @@ def test_a_live_feed_needs_a_timeframe_and_a_missing_file_is_not_found(tmp_path:
 
 
 def test_a_store_replay_takes_the_one_timeframe_every_pair_has(tmp_path: Path) -> None:
-    from aurumbotx.cli.bot_checks import check_store_feed
     from aurumbotx.data.store import CandleStore
+    from aurumbotx.services.bot_feeds import check_store_feed
     from aurumbotx.testing.market import load_shared_candles
 
     store = CandleStore(tmp_path)
